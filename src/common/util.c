@@ -1,0 +1,152 @@
+#include "common/util.h"
+#include "common/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int read_file(const char *path, size_t max_len, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	uint8_t *data;
+	ssize_t got;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		log_error("%s: %s", path, strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_error("%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max_len) {
+		log_error("%s: too large (%lld bytes, at most %zu)", path,
+			  (long long)st.st_size, max_len);
+		close(fd);
+		return -EFBIG;
+	}
+	data = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!data) {
+		close(fd);
+		return -ENOMEM;
+	}
+	got = read_full(fd, data, st.st_size);
+	err = got < 0 ? -errno : 0;
+	close(fd);
+	if (got != st.st_size) {
+		log_error("%s: short read", path);
+		free(data);
+		return err ? err : -EIO;
+	}
+	*buf = data;
+	*len = st.st_size;
+	return 0;
+}
+
+ssize_t write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		done += n;
+	}
+	return done;
+}
+
+ssize_t read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+static int size_shift(char suffix, unsigned *shift)
+{
+	switch (toupper((unsigned char)suffix)) {
+	case 'B': *shift = 0; return 0;
+	case 'K': *shift = 10; return 0;
+	case 'M': *shift = 20; return 0;
+	case 'G': *shift = 30; return 0;
+	case 'T': *shift = 40; return 0;
+	default: return -EINVAL;
+	}
+}
+
+int parse_size(const char *text, uint64_t *bytes)
+{
+	uint64_t whole = 0, frac_num = 0, frac_den = 1;
+	const char *p = text;
+	unsigned shift = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*p); p++) {
+			/* At most six digits, so the scaled fraction fits 64 bits. */
+			if (frac_den >= 1000000)
+				return -EINVAL;
+			frac_num = frac_num * 10 + (*p - '0');
+			frac_den *= 10;
+		}
+	}
+	if (*p) {
+		if (size_shift(*p, &shift) < 0)
+			return -EINVAL;
+		p++;
+		/* Accept "MiB"/"MB"-style spellings as the same binary unit. */
+		if (*p == 'i' || *p == 'I')
+			p++;
+		if (shift && (*p == 'B' || *p == 'b'))
+			p++;
+		if (*p)
+			return -EINVAL;
+	}
+	if (whole > (UINT64_MAX >> shift) - 1)
+		return -EINVAL;
+	*bytes = (whole << shift) + (frac_num << shift) / frac_den;
+	return 0;
+}
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}

@@ -1,0 +1,53 @@
+/*
+ * Small helpers shared by every corral component: array sizes, alignment,
+ * overflow-checked arithmetic, whole-file reads and robust read/write loops.
+ * Nothing here knows about KVM or guests.
+ */
+#ifndef CORRAL_COMMON_UTIL_H
+#define CORRAL_COMMON_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define KiB(x) ((uint64_t)(x) << 10)
+#define MiB(x) ((uint64_t)(x) << 20)
+#define GiB(x) ((uint64_t)(x) << 30)
+
+static inline uint64_t align_up(uint64_t v, uint64_t align)
+{
+	return (v + align - 1) & ~(align - 1);
+}
+
+static inline uint64_t align_down(uint64_t v, uint64_t align)
+{
+	return v & ~(align - 1);
+}
+
+/* True if [off, off + len) lies inside [0, size) without overflowing. */
+static inline bool range_within(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+/* Reads a whole regular file into a malloc'd buffer; *len gets its size.
+ * Refuses files larger than max_len. Returns 0 or -errno (and logs why). */
+int read_file(const char *path, size_t max_len, uint8_t **buf, size_t *len);
+
+/* write(2)/read(2) loops that retry on EINTR and short transfers. */
+ssize_t write_full(int fd, const void *buf, size_t len);
+ssize_t read_full(int fd, void *buf, size_t len);
+
+/* Parses a size such as "512M", "3.5G" or "4096" (bytes; K, M, G, T
+ * suffixes are binary). Returns 0 or -EINVAL. */
+int parse_size(const char *text, uint64_t *bytes);
+
+/* Nanoseconds on CLOCK_MONOTONIC. */
+uint64_t monotonic_ns(void);
+
+#endif

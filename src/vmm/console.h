@@ -1,0 +1,66 @@
+/*
+ * Where the guest's serial console goes: the terminal, a pty, a Unix socket
+ * or nowhere.
+ *
+ * The console is the outside end of the UART (a char_backend). Output is
+ * written as the guest produces it, from the vCPU thread that wrote the UART;
+ * it never blocks on a pty or socket nobody reads (bytes are dropped, as on a
+ * serial line with nobody listening). Input is read on the main thread and
+ * handed to the UART; when the UART is full, reading pauses until it drains,
+ * so pasted text is not lost. On a terminal, Ctrl-] is the escape key: it
+ * calls the owner's escape hook (the VMM uses it for the power button).
+ */
+#ifndef CORRAL_VMM_CONSOLE_H
+#define CORRAL_VMM_CONSOLE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <termios.h>
+
+#include "devices/device.h"
+#include "vmm/event_loop.h"
+
+#define CONSOLE_ESCAPE 0x1d   /* Ctrl-] */
+
+enum console_kind { CONSOLE_STDIO, CONSOLE_PTY, CONSOLE_UNIX, CONSOLE_NONE };
+
+typedef size_t (*console_deliver_fn)(void *ctx, const uint8_t *buf, size_t len);
+
+struct console {
+	enum console_kind kind;
+	int in_fd;                  /* -1 when there is nothing to read */
+	int out_fd;                 /* -1 when output is discarded */
+	int listen_fd;              /* CONSOLE_UNIX */
+	int pty_peer_fd;            /* CONSOLE_PTY: the pty's far end, held open */
+	int ready_fd;               /* eventfd: the UART has room again */
+	char *path;                 /* pty or socket path */
+	bool tty;                   /* stdin is a terminal we put in raw mode */
+	struct termios saved_termios;
+	pthread_mutex_t out_lock;   /* out_fd may change under a writer */
+
+	uint8_t pending[4096];      /* input read but not yet taken by the UART */
+	size_t pending_off, pending_len;
+
+	struct event_loop *loop;
+	console_deliver_fn deliver;
+	void *deliver_ctx;
+	void (*escape)(void *ctx);
+	void *escape_ctx;
+};
+
+/* Parses and opens "stdio", "pty", "unix:PATH" or "none". */
+int console_open(struct console *c, const char *spec);
+
+/* Starts reading input on `loop`, handing it to `deliver`. */
+int console_attach(struct console *c, struct event_loop *loop,
+		   console_deliver_fn deliver, void (*escape)(void *ctx), void *ctx);
+
+/* The char_backend a UART writes to. */
+struct char_backend console_backend(struct console *c);
+
+/* Restores the terminal, closes descriptors, removes the socket. */
+void console_close(struct console *c);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * corral-vmm: run one virtual machine. See docs/corral-vmm.md.
+ *
+ * Everything the user can get wrong (options, files, sizes) is checked
+ * before /dev/kvm is touched, so bad input fails fast with a message on any
+ * host; then the host is checked, the VM built, and the guest run until it
+ * stops. The exit status tells a supervisor how it stopped.
+ */
+#include "vmm/bzimage.h"
+#include "vmm/kvm_host.h"
+#include "vmm/vm.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum exit_status {
+	EXIT_POWEROFF = 0,
+	EXIT_ERROR = 1,
+	EXIT_REBOOT = 2,
+	EXIT_CRASH = 3,
+	EXIT_UNSUPPORTED_HOST = 4,
+	EXIT_HOST_STOP = 5,
+};
+
+#define KERNEL_MAX_SIZE (256u << 20)
+
+struct options {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	const char *console;
+	struct vm_options vm;
+};
+
+struct boot_files {
+	uint8_t *kernel;
+	size_t kernel_len;
+	uint8_t *initrd;
+	size_t initrd_len;
+	struct bzimage image;
+	struct boot_plan plan;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: corral-vmm --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT]\n"
+		"                  [--memory SIZE] [--vcpus N] [--console stdio|pty|unix:PATH|none]\n"
+		"                  [--shutdown-timeout SECONDS] [--stats] [--verbose]\n"
+		"\n"
+		"Boots a Linux bzImage in a KVM virtual machine until it powers off.\n"
+		"  --memory SIZE      guest RAM, e.g. 512M or 3.5G (default 256M)\n"
+		"  --vcpus N          1 to %d (default 1)\n"
+		"  --console KIND     serial console: stdio (default), pty, unix:PATH, none\n"
+		"  --shutdown-timeout after SIGTERM, seconds before a hard stop (default 30)\n"
+		"  --stats            print VM exit statistics at exit\n"
+		"Exit status: 0 poweroff, 1 error, 2 reboot, 3 crash, 4 host cannot run guests,\n"
+		"5 stopped by the host. See docs/corral-vmm.md.\n", VM_MAX_VCPUS);
+}
+
+static int parse_unsigned(const char *text, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_memory(const char *text, uint64_t *bytes)
+{
+	if (parse_size(text, bytes) < 0) {
+		log_error("invalid --memory '%s': expected a size such as 512M or 2G", text);
+		return -EINVAL;
+	}
+	/* A bare number means MiB, as in xl.cfg's memory = 512. */
+	if (strspn(text, "0123456789") == strlen(text))
+		*bytes <<= 20;
+	if (*bytes < GUEST_MEMORY_MIN || *bytes > GUEST_MEMORY_MAX) {
+		log_error("--memory %s is out of range: 64M to 1T", text);
+		return -ERANGE;
+	}
+	*bytes = align_up(*bytes, MiB(2));
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'n' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "shutdown-timeout", required_argument, NULL, 't' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*o = (struct options){ .cmdline = "", .console = "stdio",
+			       .vm = { .memory = MiB(256), .vcpus = 1, .shutdown_timeout = 30 } };
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'c': o->cmdline = optarg; break;
+		case 'C': o->console = optarg; break;
+		case 's': o->vm.stats = true; break;
+		case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
+		case 'h': usage(stdout); exit(EXIT_POWEROFF);
+		case 'm':
+			if (parse_memory(optarg, &o->vm.memory) < 0)
+				return -EINVAL;
+			break;
+		case 'n':
+			if (parse_unsigned(optarg, VM_MAX_VCPUS, &o->vm.vcpus) < 0 ||
+			    o->vm.vcpus == 0) {
+				log_error("invalid --vcpus '%s': expected 1 to %d", optarg,
+					  VM_MAX_VCPUS);
+				return -EINVAL;
+			}
+			break;
+		case 't':
+			if (parse_unsigned(optarg, 86400, &o->vm.shutdown_timeout) < 0) {
+				log_error("invalid --shutdown-timeout '%s': expected seconds",
+					  optarg);
+				return -EINVAL;
+			}
+			break;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->kernel) {
+		log_error("no kernel: --kernel BZIMAGE is required");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Reads and validates kernel and initrd and plans where they go. */
+static int prepare_boot(const struct options *o, const struct guest_memory *layout,
+			struct boot_files *f)
+{
+	int err;
+
+	err = read_file(o->kernel, KERNEL_MAX_SIZE, &f->kernel, &f->kernel_len);
+	if (!err)
+		err = bzimage_parse(f->kernel, f->kernel_len, o->kernel, &f->image);
+	if (!err && o->initrd) {
+		err = read_file(o->initrd, layout->total, &f->initrd, &f->initrd_len);
+		if (err == -EFBIG)
+			log_error("initrd %s is larger than guest memory (%llu MiB)", o->initrd,
+				  (unsigned long long)(layout->total >> 20));
+	}
+	if (!err)
+		err = bzimage_plan(&f->image, layout, f->initrd_len, strlen(o->cmdline), &f->plan);
+	return err;
+}
+
+static void free_boot_files(struct boot_files *f)
+{
+	free(f->kernel);
+	free(f->initrd);
+}
+
+static int exit_status_for(enum vm_stop stop)
+{
+	switch (stop) {
+	case VM_STOP_POWEROFF: return EXIT_POWEROFF;
+	case VM_STOP_REBOOT: return EXIT_REBOOT;
+	case VM_STOP_CRASH: return EXIT_CRASH;
+	case VM_STOP_HOST: return EXIT_HOST_STOP;
+	default: return EXIT_ERROR;
+	}
+}
+
+/* The time of exec, if whoever started us recorded it (benchmarks do). */
+static uint64_t start_time(void)
+{
+	const char *t0 = getenv("CORRAL_T0_NS");
+	uint64_t now = monotonic_ns();
+	unsigned long long v;
+
+	if (t0 && sscanf(t0, "%llu", &v) == 1 && v <= now)
+		return v;
+	return now;
+}
+
+static int boot(struct vm *vm, struct console *console, const struct options *o,
+		const struct boot_files *f)
+{
+	int err;
+
+	vm->console = console;
+	err = machine_create(vm);
+	if (!err)
+		err = bzimage_load(&f->image, &f->plan, &vm->mem, f->initrd, o->cmdline,
+				   vm->machine.rsdp);
+	if (!err)
+		err = vm_setup_boot_cpu(vm, f->plan.entry, f->plan.zero_page);
+	return err;
+}
+
+static int run(const struct options *o, const struct guest_memory *layout,
+	       const struct boot_files *f)
+{
+	struct console console;
+	struct vm vm;
+	int kvm_fd, status;
+
+	kvm_fd = kvm_host_open(o->vm.vcpus);
+	if (kvm_fd < 0)
+		return kvm_fd == -ENOTSUP ? EXIT_UNSUPPORTED_HOST : EXIT_ERROR;
+	if (console_open(&console, o->console) < 0) {
+		console_close(&console);
+		return EXIT_ERROR;
+	}
+	if (vm_create(&vm, kvm_fd, &o->vm, layout) < 0 || boot(&vm, &console, o, f) < 0)
+		status = EXIT_ERROR;
+	else
+		status = exit_status_for(vm_run(&vm));
+	/* Restore the terminal before anything else is printed. */
+	console_close(&console);
+	if (o->vm.stats)
+		vm_print_stats(&vm);
+	vm_destroy(&vm);
+	close(kvm_fd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct boot_files files = { 0 };
+	struct guest_memory layout;
+	struct options o;
+	int status;
+
+	log_init(argv[0], LOG_LEVEL_INFO);
+	if (parse_options(argc, argv, &o) < 0)
+		return EXIT_ERROR;
+	o.vm.t0_ns = start_time();
+	/* A console reader that goes away must not kill the VMM. */
+	signal(SIGPIPE, SIG_IGN);
+	if (guest_memory_layout(&layout, o.vm.memory) < 0) {
+		log_error("invalid guest memory size");
+		return EXIT_ERROR;
+	}
+	if (prepare_boot(&o, &layout, &files) < 0) {
+		free_boot_files(&files);
+		return EXIT_ERROR;
+	}
+	status = run(&o, &layout, &files);
+	free_boot_files(&files);
+	return status;
+}

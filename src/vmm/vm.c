@@ -1,0 +1,256 @@
+#include "vmm/vm.h"
+#include "vmm/boot_cpu.h"
+#include "vmm/cpuid.h"
+#include "vmm/layout.h"
+#include "vmm/vcpu.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+static int create_irqchip(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	/* Intel VMX needs these two pages for real-mode emulation; harmless elsewhere. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_TSS) < 0)
+		return log_errno("KVM_SET_TSS_ADDR");
+	uint64_t identity = LAYOUT_IDENTITY_MAP;
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
+		return log_errno("KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return log_errno("KVM_CREATE_IRQCHIP");
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return log_errno("KVM_CREATE_PIT2");
+	return 0;
+}
+
+static int register_memory(struct vm *vm)
+{
+	int err = guest_memory_map(&vm->mem);
+
+	for (unsigned i = 0; !err && i < vm->mem.nregions; i++) {
+		const struct guest_region *r = &vm->mem.region[i];
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->host,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			err = log_errno("KVM_SET_USER_MEMORY_REGION");
+	}
+	return err;
+}
+
+int vm_create(struct vm *vm, int kvm_fd, const struct vm_options *opt,
+	      const struct guest_memory *layout)
+{
+	int err;
+
+	*vm = (struct vm){ .opt = *opt, .kvm_fd = kvm_fd, .vm_fd = -1, .mem = *layout,
+			   .nvcpus = opt->vcpus, .stop_fd = -1, .signal_fd = -1,
+			   .timer_fd = -1 };
+	vm->t0_ns = opt->t0_ns;
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		vm->vcpu[i].fd = -1;
+	vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return log_errno("KVM_CREATE_VM");
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		return log_errno("eventfd");
+	err = create_irqchip(vm);
+	if (!err)
+		err = register_memory(vm);
+	if (!err)
+		err = boot_cpu_write_tables(&vm->mem);
+	if (!err && !(vm->cpuid = cpuid_supported(kvm_fd)))
+		err = -EIO;
+	for (unsigned i = 0; !err && i < vm->nvcpus; i++)
+		err = vcpu_init(vm, i, &vm->vcpu[i]);
+	return err;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	machine_destroy(&vm->machine);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_fini(&vm->vcpu[i]);
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	guest_memory_unmap(&vm->mem);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	vm->vm_fd = vm->stop_fd = -1;
+}
+
+int vm_setup_boot_cpu(struct vm *vm, uint64_t entry, uint64_t zero_page)
+{
+	return boot_cpu_set_regs(vm->vcpu[0].fd, entry, zero_page);
+}
+
+void vm_set_irq(void *opaque, unsigned gsi, bool high)
+{
+	struct vm *vm = opaque;
+	struct kvm_irq_level irq = { .irq = gsi, .level = high };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		log_errno("KVM_IRQ_LINE");
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop reason, const char *why)
+{
+	int expected = VM_RUNNING;
+	uint64_t one = 1;
+
+	if (!atomic_compare_exchange_strong(&vm->stop_reason, &expected, reason))
+		return;
+	if (reason == VM_STOP_CRASH || reason == VM_STOP_ERROR)
+		log_error("%s", why);
+	else
+		log_info("%s", why);
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+		log_errno("stop request");
+}
+
+static void on_stop_request(void *ctx, uint32_t events)
+{
+	struct vm *vm = ctx;
+
+	(void)events;
+	event_loop_quit(&vm->loop);
+}
+
+static int arm_shutdown_timer(struct vm *vm)
+{
+	struct itimerspec when = { .it_value.tv_sec = vm->opt.shutdown_timeout };
+
+	if (timerfd_settime(vm->timer_fd, 0, &when, NULL) < 0)
+		return log_errno("timerfd_settime");
+	return 0;
+}
+
+/* First request: the power button, so the guest can shut down on its own.
+ * A second request, or no timeout at all, stops it at once. */
+static void request_shutdown(struct vm *vm, const char *who)
+{
+	if (vm->power_button_pressed || vm->opt.shutdown_timeout == 0) {
+		vm_request_stop(vm, VM_STOP_HOST, "stopped by the host");
+		return;
+	}
+	log_info("%s: pressing the power button; the guest has %u s to power off",
+		 who, vm->opt.shutdown_timeout);
+	vm->power_button_pressed = true;
+	machine_power_button(vm);
+	if (arm_shutdown_timer(vm) < 0)
+		vm_request_stop(vm, VM_STOP_HOST, "stopped by the host");
+}
+
+static void on_signal(void *ctx, uint32_t events)
+{
+	struct vm *vm = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(vm->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	request_shutdown(vm, strsignal(si.ssi_signo));
+}
+
+static void on_shutdown_timeout(void *ctx, uint32_t events)
+{
+	struct vm *vm = ctx;
+
+	(void)events;
+	vm_request_stop(vm, VM_STOP_HOST, "the guest did not power off in time; stopped by the host");
+}
+
+static void on_console_escape(void *ctx)
+{
+	request_shutdown(ctx, "Ctrl-]");
+}
+
+/* SIGTERM and SIGINT arrive through a signalfd on the main thread; blocking
+ * them before the vCPU threads start keeps them off those threads. */
+static int open_signals(struct vm *vm)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) < 0)
+		return log_errno("pthread_sigmask");
+	sigdelset(&set, VCPU_KICK_SIGNAL);
+	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vm->signal_fd < 0)
+		return log_errno("signalfd");
+	vm->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->timer_fd < 0)
+		return log_errno("timerfd_create");
+	return vcpu_install_kick_handler();
+}
+
+static int setup_loop(struct vm *vm)
+{
+	int err = event_loop_init(&vm->loop);
+
+	if (!err)
+		err = open_signals(vm);
+	if (!err)
+		err = event_loop_add(&vm->loop, vm->stop_fd, EPOLLIN, on_stop_request, vm);
+	if (!err)
+		err = event_loop_add(&vm->loop, vm->signal_fd, EPOLLIN, on_signal, vm);
+	if (!err)
+		err = event_loop_add(&vm->loop, vm->timer_fd, EPOLLIN, on_shutdown_timeout, vm);
+	if (!err && vm->console)
+		err = console_attach(vm->console, &vm->loop, machine_console_input,
+				     on_console_escape, vm);
+	return err;
+}
+
+static void teardown_loop(struct vm *vm)
+{
+	event_loop_fini(&vm->loop);
+	if (vm->signal_fd >= 0)
+		close(vm->signal_fd);
+	if (vm->timer_fd >= 0)
+		close(vm->timer_fd);
+	vm->signal_fd = vm->timer_fd = -1;
+}
+
+enum vm_stop vm_run(struct vm *vm)
+{
+	int err = setup_loop(vm);
+
+	for (unsigned i = 0; !err && i < vm->nvcpus; i++)
+		err = vcpu_start(&vm->vcpu[i]);
+	if (err)
+		vm_request_stop(vm, VM_STOP_ERROR, "cannot start the machine");
+	else if (event_loop_run(&vm->loop) < 0)
+		vm_request_stop(vm, VM_STOP_ERROR, "event loop failed");
+
+	/* Whatever ended the loop, a reason is recorded by now; stop every vCPU. */
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpu[i]);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_join(&vm->vcpu[i]);
+	teardown_loop(vm);
+	return atomic_load(&vm->stop_reason);
+}

@@ -1,0 +1,106 @@
+/*
+ * One virtual machine on /dev/kvm: its memory, vCPUs, port bus and machine.
+ *
+ * vm_create() builds the KVM VM (in-kernel irqchip and PIT, guest RAM,
+ * vCPUs with CPUID and local APICs); machine_create() (machine.h) adds the PC
+ * devices; vm_run() starts one thread per vCPU and runs the main-thread event
+ * loop until the guest powers off, reboots or crashes, or the host stops it,
+ * and returns which. A vCPU thread never decides alone: anything that ends
+ * the machine goes through vm_request_stop(), the first reason wins, and the
+ * main thread then stops every vCPU and tears down. No global state: one
+ * process could run several VMs (the tests do not, but nothing forbids it).
+ */
+#ifndef CORRAL_VMM_VM_H
+#define CORRAL_VMM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/console.h"
+#include "vmm/event_loop.h"
+#include "vmm/guest_memory.h"
+#include "vmm/ioport.h"
+#include "vmm/machine.h"
+
+#define VM_MAX_VCPUS 64
+
+enum vm_stop {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF,      /* the guest powered off (ACPI S5) */
+	VM_STOP_REBOOT,        /* the guest asked for a reset */
+	VM_STOP_CRASH,         /* pvpanic, triple fault, or KVM could not run it */
+	VM_STOP_HOST,          /* the host stopped it (signal, shutdown timeout) */
+	VM_STOP_ERROR,         /* the VMM itself failed */
+};
+
+struct vcpu_stats {
+	uint64_t exits[128];          /* by KVM exit reason */
+	uint32_t *port_exits;         /* [port * 2 + is_write], only with --stats */
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool started;
+	struct vcpu_stats stats;
+};
+
+struct vm_options {
+	uint64_t memory;
+	unsigned vcpus;
+	unsigned shutdown_timeout;    /* seconds after SIGTERM before a hard stop */
+	bool stats;
+	uint64_t t0_ns;               /* when the VMM was exec'd, CLOCK_MONOTONIC */
+};
+
+struct vm {
+	struct vm_options opt;
+	int kvm_fd;
+	int vm_fd;
+	struct guest_memory mem;
+	struct kvm_cpuid2 *cpuid;     /* what KVM supports; specialised per vCPU */
+	unsigned nvcpus;
+	struct vcpu vcpu[VM_MAX_VCPUS];
+	struct ioport_bus io;
+	struct machine machine;
+	struct console *console;
+	struct event_loop loop;
+
+	_Atomic int stop_reason;      /* enum vm_stop */
+	int stop_fd;                  /* eventfd the main thread waits on */
+	int signal_fd;
+	int timer_fd;                 /* the shutdown timeout */
+	bool power_button_pressed;
+
+	uint64_t t0_ns;               /* when the VMM started (or was exec'd) */
+	_Atomic uint64_t first_run_ns;
+};
+
+/* Creates the VM with `opt` on an open /dev/kvm; `mem` is a computed layout. */
+int vm_create(struct vm *vm, int kvm_fd, const struct vm_options *opt,
+	      const struct guest_memory *layout);
+void vm_destroy(struct vm *vm);
+
+/* Asks the main thread to stop the machine; safe from any thread. The
+ * first reason recorded wins; `why` is logged with it. */
+void vm_request_stop(struct vm *vm, enum vm_stop reason, const char *why);
+
+/* Raises or lowers a GSI of the in-kernel irqchip (an irq_line's `set`). */
+void vm_set_irq(void *vm, unsigned gsi, bool high);
+
+/* Runs the guest until it stops; returns the reason. */
+enum vm_stop vm_run(struct vm *vm);
+
+/* Sets the BSP's registers for the kernel's 64-bit entry. */
+int vm_setup_boot_cpu(struct vm *vm, uint64_t entry, uint64_t zero_page);
+
+/* Prints exit statistics (with --stats). */
+void vm_print_stats(const struct vm *vm);
+
+#endif

@@ -1,0 +1,106 @@
+#!/bin/sh
+# /init of the test guest ("L2"): busybox sh on Debian's stock cloud kernel.
+# Prints machine-readable "@@ KEY value" lines on the console (ttyS0), then
+# does what corral.action=... on the kernel command line says:
+#   poweroff | reboot | panic | echo | acpi | idle | shell
+# /dev/console exists before anything is mounted: the kernel's built-in
+# initramfs always provides it, so this first line needs no setup.
+echo "@@ BOOTED"
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+# Modules in load order (make-guest-initrd.sh writes the list): pvpanic-mmio
+# binds to ACPI id QEMU0001 (port 0x505) and needs the pvpanic core; button
+# gives the ACPI power button; evdev gives /dev/input/event*.
+while read -r m; do
+    insmod "/lib/modules/$m" || echo "@@ INSMOD-FAILED $m"
+done </etc/modules
+
+# /sys/devices/system/cpu/online is a list of ranges such as "0-3,5".
+count_cpus() {
+    n=0
+    for r in $(tr ',' ' ' </sys/devices/system/cpu/online); do
+        case $r in
+            *-*) n=$((n + ${r#*-} - ${r%-*} + 1)) ;;
+            *) n=$((n + 1)) ;;
+        esac
+    done
+    echo "$n"
+}
+echo "@@ CPUS $(count_cpus)"
+echo "@@ MEMTOTAL $(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+# The kernel's "Memory: 215716K/261752K available (...)" line; printed at
+# info level, so it may not have reached a quiet console.
+echo "@@ KMEM $(dmesg | grep -m1 -o 'Memory: [0-9]*K/[0-9]*K available')"
+
+action=
+for word in $(cat /proc/cmdline); do
+    case $word in corral.action=*) action=${word#corral.action=} ;; esac
+done
+echo "@@ ACTION ${action:-none}"
+
+# The event device whose input device is named "Power Button".
+power_button_dev() {
+    for d in /sys/class/input/event*; do
+        [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] && { echo "/dev/input/${d##*/}"; return 0; }
+    done
+    return 1
+}
+
+case $action in
+    poweroff)
+        poweroff -f ;;
+    reboot)
+        reboot -f ;;
+    panic)
+        # pvpanic reports the panic to the VMM (exit status 3).
+        echo c >/proc/sysrq-trigger ;;
+    echo)
+        echo "@@ READY"
+        IFS= read -r line
+        echo "@@ GOT $line"
+        poweroff -f ;;
+    acpi)
+        dev=
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            dev=$(power_button_dev) && break
+            sleep 0.5
+        done
+        if [ -z "$dev" ]; then
+            echo "@@ NO-POWER-BUTTON (no input device named 'Power Button')"
+            ls /sys/class/input/ 2>&1
+            poweroff -f
+        fi
+        # Open the device before announcing READY, so no press can be missed.
+        exec 3<"$dev"
+        echo "@@ READY $dev"
+        # One struct input_event is 24 bytes on x86_64; a press sends several.
+        dd bs=24 count=1 <&3 >/dev/null 2>&1
+        echo "@@ POWERBUTTON"
+        poweroff -f ;;
+    idle)
+        echo "@@ READY"
+        while :; do sleep 3600; done ;;
+    shell)
+        cat <<EOF
+
+  This is a corral guest: Debian's stock kernel $(uname -r)
+  with a busybox initramfs, running under corral-vmm.
+  $(count_cpus) vCPUs, $(awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo) MiB of RAM.
+  To power the guest off:  poweroff -f
+
+EOF
+        # cttyhack gives the shell a controlling tty, so Ctrl-C works.
+        setsid cttyhack sh -l
+        poweroff -f ;;
+    *)
+        echo "@@ UNKNOWN-ACTION '${action}' (corral.action= poweroff|reboot|panic|echo|acpi|idle|shell); powering off"
+        poweroff -f ;;
+esac
+# Not reached unless the action above failed.
+echo "@@ ACTION-FAILED $action"
+sleep 1
+poweroff -f

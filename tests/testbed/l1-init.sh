@@ -1,0 +1,72 @@
+#!/bin/sh
+# /init of the testbed's virtual host ("L1"): a Debian cloud kernel under
+# QEMU's emulated AMD-V, with real KVM once kvm-amd is loaded.
+# Kernel command line (set by run.sh / demo.sh):
+#   corral.mode=test (default)  run scenarios, report @@@ lines, power off
+#   corral.mode=demo            boot the demo guest with its console here
+#   corral.scenarios=a,b,c      which scenarios (default: all)
+#   corral.timeout=SECONDS      per-scenario time limit
+export PATH=/corral/bin:/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm /tmp
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+# Applets print to ttyS0 through /dev/console; keep kernel messages off it
+# (loglevel=0 on the command line does that from the start).
+echo 0 >/proc/sys/kernel/printk
+
+die() {
+    echo "@@@ FATAL $*"
+    poweroff -f
+    sleep 60
+}
+
+while read -r m; do
+    insmod "/lib/modules/l1/$m" || die "insmod $m failed; dmesg: $(dmesg | tail -n 5)"
+done </etc/l1-modules
+[ -c /dev/kvm ] || die "no /dev/kvm after loading kvm-amd (dmesg: $(dmesg | grep -i -e kvm -e svm | tail -n 5))"
+
+mode=test scenarios= timeout=
+for word in $(cat /proc/cmdline); do
+    case $word in
+        corral.mode=*) mode=${word#*=} ;;
+        corral.scenarios=*) scenarios=$(echo "${word#*=}" | tr ',' ' ') ;;
+        corral.timeout=*) timeout=${word#*=} ;;
+    esac
+done
+
+set -a
+. /corral/env
+set +a
+export CORRAL_IN_TESTBED=1
+[ -z "$timeout" ] || export CORRAL_SCENARIO_TIMEOUT="$timeout"
+
+case $mode in
+    test)
+        echo "@@@ L1 UP $(cut -d' ' -f1 /proc/uptime)s cpus=$(nproc) kvm=ok"
+        # shellcheck disable=SC2086 # word splitting of the list is intended
+        sh /corral/testbed/run-scenarios.sh $scenarios
+        ;;
+    demo)
+        cat <<EOF
+
+==> Inside the testbed (L1). Starting corral-vmm with the demo guest; its
+    console is this terminal. In the guest, 'poweroff -f' ends the demo.
+    (Ctrl-A x quits QEMU at once.)
+
+EOF
+        # --console stdio: the VMM makes this console raw while the guest runs.
+        rc=0
+        "$CORRAL_VMM" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+            --cmdline "console=ttyS0 panic=-1 corral.action=shell" \
+            --memory 512M --vcpus 2 --console stdio || rc=$?
+        echo
+        echo "==> corral-vmm exited with status $rc; leaving the testbed."
+        ;;
+    *)
+        echo "@@@ FATAL unknown corral.mode=$mode"
+        ;;
+esac
+poweroff -f
