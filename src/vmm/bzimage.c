@@ -98,10 +98,14 @@ int bzimage_parse(const uint8_t *buf, size_t len, const char *name, struct bzima
 
 	/* syssize counts 16-byte paragraphs of the protected-mode kernel. */
 	promised = (uint64_t)img->hdr.syssize * 16;
-	if (img->kernel_len < promised ||
-	    !range_within(img->hdr.payload_offset, img->hdr.payload_length, img->kernel_len)) {
+	if (img->kernel_len < promised) {
 		log_error("%s: truncated bzImage: the header promises %llu bytes of kernel, "
 			  "the file has %zu", name, (unsigned long long)promised, img->kernel_len);
+		return -EINVAL;
+	}
+	if (!range_within(img->hdr.payload_offset, img->hdr.payload_length, img->kernel_len)) {
+		log_error("%s: truncated or corrupt bzImage: the compressed kernel runs past "
+			  "the end of the file", name);
 		return -EINVAL;
 	}
 	return 0;
