@@ -1,4 +1,5 @@
 #include "vmm/acpi.h"
+#include "devices/acpi_pm.h"
 
 #include "common/log.h"
 #include "common/util.h"
@@ -41,7 +42,6 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ACPI tables are littl
 #define PVPANIC_PORTS		1
 
 /* §7.4.2: the SLP_TYP value that the VMM's PM1_CNT treats as soft-off. */
-#define SLP_TYP_S5		5
 
 struct acpi_rsdp {			/* §5.2.5.3 */
 	char signature[8];		/* "RSD PTR " */
@@ -257,9 +257,8 @@ struct madt_lapic_nmi {			/* §5.2.12.7 */
 } __attribute__((packed));
 _Static_assert(sizeof(struct madt_lapic_nmi) == 6, "Local APIC NMI layout");
 
-/* MPS INTI flags (§5.2.12.5): polarity in bits 1:0, trigger
- * mode in bits 3:2; 01 means active high and edge respectively, 11 active
- * low and level. */
+/* MPS INTI flags (§5.2.12.5): polarity in bits 1:0, trigger mode in bits
+ * 3:2; 01 means active high and edge respectively, 11 active low and level. */
 #define MPS_EDGE_HIGH		0x0005
 #define MPS_LEVEL_HIGH		0x000d
 
@@ -278,7 +277,6 @@ static int check_irqs(const struct acpi_config *cfg)
 	const struct { const char *what; uint8_t irq; } irqs[] = {
 		{ "SCI", cfg->sci_irq },
 		{ "COM1", cfg->serial_irq },
-		{ "RTC", cfg->rtc_irq },
 	};
 	size_t i;
 
@@ -376,15 +374,18 @@ static size_t put_facs(struct aml_buf *b)
 	return start;
 }
 
-/* Name(_CRS, ResourceTemplate() { IO(...) IRQNoFlags() {irq} }) */
-static void put_isa_crs(struct aml_buf *b, uint16_t port, uint8_t nports, uint8_t irq)
+#define NO_IRQ (-1)
+
+/* Name(_CRS, ResourceTemplate() { IO(...) [IRQNoFlags() {irq}] }) */
+static void put_crs(struct aml_buf *b, uint16_t port, uint8_t nports, int irq)
 {
 	size_t res;
 
 	aml_name(b, "_CRS");
 	res = aml_resources_begin(b);
 	aml_res_io(b, port, nports);
-	aml_res_irq(b, irq);
+	if (irq != NO_IRQ)
+		aml_res_irq(b, irq);
 	aml_resources_end(b, res);
 }
 
@@ -397,7 +398,7 @@ static void put_serial(struct aml_buf *b, const struct acpi_config *cfg)
 	aml_eisaid(b, "PNP0501");	/* 16550A-compatible UART */
 	aml_name(b, "_UID");
 	aml_integer(b, 1);
-	put_isa_crs(b, cfg->serial_port, SERIAL_PORTS, cfg->serial_irq);
+	put_crs(b, cfg->serial_port, SERIAL_PORTS, cfg->serial_irq);
 	aml_end(b, dev);
 }
 
@@ -408,7 +409,9 @@ static void put_rtc(struct aml_buf *b, const struct acpi_config *cfg)
 
 	aml_name(b, "_HID");
 	aml_eisaid(b, "PNP0B00");	/* AT-compatible RTC */
-	put_isa_crs(b, cfg->rtc_port, RTC_PORTS, cfg->rtc_irq);
+	/* No IRQ: the RTC raises no interrupts, and with an IRQ resource Linux
+	 * would offer alarms and update interrupts that never come. */
+	put_crs(b, cfg->rtc_port, RTC_PORTS, NO_IRQ);
 	aml_end(b, dev);
 }
 
@@ -417,14 +420,10 @@ static void put_rtc(struct aml_buf *b, const struct acpi_config *cfg)
 static void put_pvpanic(struct aml_buf *b, const struct acpi_config *cfg)
 {
 	size_t dev = aml_device_begin(b, "PEVT");
-	size_t res;
 
 	aml_name(b, "_HID");
 	aml_string(b, "QEMU0001");
-	aml_name(b, "_CRS");
-	res = aml_resources_begin(b);
-	aml_res_io(b, cfg->pvpanic_port, PVPANIC_PORTS);
-	aml_resources_end(b, res);
+	put_crs(b, cfg->pvpanic_port, PVPANIC_PORTS, NO_IRQ);
 	aml_name(b, "_STA");
 	aml_integer(b, 0x0f);	/* present, enabled, shown, functioning */
 	aml_end(b, dev);
@@ -437,8 +436,8 @@ static void put_soft_off(struct aml_buf *b)
 
 	aml_name(b, "\\_S5_");
 	pkg = aml_package_begin(b, 4);
-	aml_integer(b, SLP_TYP_S5);
-	aml_integer(b, SLP_TYP_S5);	/* there is no PM1b block; ignored */
+	aml_integer(b, ACPI_SLP_TYP_S5);
+	aml_integer(b, ACPI_SLP_TYP_S5);	/* there is no PM1b block; ignored */
 	aml_integer(b, 0);
 	aml_integer(b, 0);
 	aml_end(b, pkg);
@@ -552,6 +551,7 @@ static size_t put_fadt(struct aml_buf *b, const struct acpi_config *cfg,
 		.pm_tmr_len = PM_TMR_LEN,
 		.p_lvl2_lat = FADT_C2_UNSUPPORTED,
 		.p_lvl3_lat = FADT_C3_UNSUPPORTED,
+		.century = cfg->rtc_century_reg,
 		.iapc_boot_arch = BOOT_LEGACY_DEVICES | BOOT_VGA_NOT_PRESENT,
 		.flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_FIX_RTC,
 		.minor_version = FADT_MINOR_REVISION,

@@ -30,7 +30,7 @@ struct acpi_config {
 	uint16_t serial_port;		/* 0x3f8: COM1 (PNP0501), eight ports */
 	uint8_t serial_irq;		/* 4 */
 	uint16_t rtc_port;		/* 0x70: CMOS RTC (PNP0B00), two ports */
-	uint8_t rtc_irq;		/* 8 */
+	uint8_t rtc_century_reg;	/* 0x32: the CMOS byte holding the century, for FADT CENTURY */
 };
 
 /*
@@ -39,7 +39,8 @@ struct acpi_config {
  * aligned (the FACS must be). Returns the number of bytes used (> 0) and
  * stores the RSDP's guest-physical address in *rsdp_gpa (it is base_gpa);
  * or returns -EINVAL for a bad configuration or -ENOSPC if buf is too small,
- * after logging why. Bytes of buf past the returned length are untouched.
+ * after logging why. Nothing is written past the returned length, nor, on
+ * failure, past size.
  */
 int acpi_build(const struct acpi_config *cfg, uint8_t *buf, size_t size,
 	       uint64_t base_gpa, uint64_t *rsdp_gpa);

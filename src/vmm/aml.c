@@ -57,16 +57,28 @@ void aml_init(struct aml_buf *b, uint8_t *data, size_t size)
 	b->err = 0;
 }
 
-void aml_put(struct aml_buf *b, const void *bytes, size_t n)
+/* Extends the buffer by n bytes; returns them, or NULL once full. */
+static uint8_t *grow(struct aml_buf *b, size_t n)
 {
+	uint8_t *p;
+
 	if (b->err)
-		return;
+		return NULL;
 	if (n > b->size - b->len) {
 		fail(b, -ENOSPC);
-		return;
+		return NULL;
 	}
-	memcpy(b->data + b->len, bytes, n);
+	p = b->data + b->len;
 	b->len += n;
+	return p;
+}
+
+void aml_put(struct aml_buf *b, const void *bytes, size_t n)
+{
+	uint8_t *p = grow(b, n);
+
+	if (p)
+		memcpy(p, bytes, n);
 }
 
 static void put_byte(struct aml_buf *b, uint8_t byte)
@@ -77,15 +89,10 @@ static void put_byte(struct aml_buf *b, uint8_t byte)
 size_t aml_reserve(struct aml_buf *b, size_t n)
 {
 	size_t off = b->len;
+	uint8_t *p = grow(b, n);
 
-	if (b->err)
-		return off;
-	if (n > b->size - b->len) {
-		fail(b, -ENOSPC);
-		return off;
-	}
-	memset(b->data + off, 0, n);
-	b->len += n;
+	if (p)
+		memset(p, 0, n);
 	return off;
 }
 
@@ -108,15 +115,12 @@ void aml_patch(struct aml_buf *b, size_t off, const void *bytes, size_t n)
 /* Inserts n bytes at offset pos, moving what follows up. */
 static void insert(struct aml_buf *b, size_t pos, const uint8_t *bytes, size_t n)
 {
-	if (b->err || !mark_valid(b, pos))
+	size_t tail = b->len - pos;
+
+	if (b->err || !mark_valid(b, pos) || !grow(b, n))
 		return;
-	if (n > b->size - b->len) {
-		fail(b, -ENOSPC);
-		return;
-	}
-	memmove(b->data + pos + n, b->data + pos, b->len - pos);
+	memmove(b->data + pos + n, b->data + pos, tail);
 	memcpy(b->data + pos, bytes, n);
-	b->len += n;
 }
 
 uint8_t aml_checksum(const void *bytes, size_t n)
@@ -218,13 +222,15 @@ static void name_path(struct aml_buf *b, const char *p)
 	size_t nsegs = count_segments(p);
 	uint8_t seg[4];
 
-	if (nsegs == 0)
-		put_byte(b, AML_NULL_NAME);
-	else if (nsegs == 2)
-		put_byte(b, AML_DUAL_NAME_PREFIX);
-	else if (nsegs > 255)
+	if (nsegs > 255) {
 		fail(b, -EINVAL);
-	else if (nsegs > 2) {
+		return;
+	}
+	if (nsegs == 0) {
+		put_byte(b, AML_NULL_NAME);
+	} else if (nsegs == 2) {
+		put_byte(b, AML_DUAL_NAME_PREFIX);
+	} else if (nsegs > 2) {
 		put_byte(b, AML_MULTI_NAME_PREFIX);
 		put_byte(b, nsegs);
 	}

@@ -9,6 +9,7 @@
 #define CPUID_MAX_ENTRIES 256
 
 #define LEAF1_EDX_HTT          (1u << 28)
+#define LEAF1_ECX_HYPERVISOR   (1u << 31)
 #define EXT1_ECX_TOPOEXT       (1u << 22)
 /* Leaf 0xB/0x1F level types (SDM vol. 2A, CPUID leaf 0BH). */
 #define TOPO_LEVEL_SMT         1
@@ -73,7 +74,7 @@ static void set_cache_topology(struct kvm_cpuid_entry2 *e, unsigned ncpus)
 	e->eax |= sharing << 14 | ((1u << id_bits(ncpus)) - 1) << 26;
 }
 
-void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent,
+void cpuid_adjust(struct kvm_cpuid_entry2 *entries, unsigned nent,
 			unsigned apic_id, unsigned ncpus)
 {
 	for (unsigned i = 0; i < nent; i++) {
@@ -81,6 +82,9 @@ void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent,
 
 		switch (e->function) {
 		case 1:
+			/* KVM leaves the hypervisor bit to us; without it Linux
+			 * never looks for KVM's leaves and runs without kvmclock. */
+			e->ecx |= LEAF1_ECX_HYPERVISOR;
 			e->ebx = (e->ebx & 0xffff) | apic_id << 24 |
 				 (1u << id_bits(ncpus)) << 16;
 			if (ncpus > 1)
@@ -117,7 +121,7 @@ int cpuid_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *supported,
 	if (!cpuid)
 		return -ENOMEM;
 	memcpy(cpuid, supported, size);
-	cpuid_set_topology(cpuid->entries, cpuid->nent, apic_id, ncpus);
+	cpuid_adjust(cpuid->entries, cpuid->nent, apic_id, ncpus);
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0) {
 		err = -errno;
 		log_error("KVM_SET_CPUID2: %s", strerror(errno));

@@ -5,7 +5,9 @@
  * give every vCPU a consistent topology: one socket, one thread per core, as
  * many cores as vCPUs, APIC id = vCPU index. The leaves that carry topology
  * (1, 4, 0xB, 0x1F, AMD's 0x80000008) are rewritten so Linux counts the CPUs
- * the ACPI MADT lists, whatever the host CPU's own topology is.
+ * the ACPI MADT lists, whatever the host CPU's own topology is. The
+ * hypervisor bit is set so the guest finds KVM's paravirtual features
+ * (kvmclock above all).
  */
 #ifndef CORRAL_VMM_CPUID_H
 #define CORRAL_VMM_CPUID_H
@@ -15,8 +17,8 @@
 /* KVM's supported CPUID; free() the result. NULL on failure (logged). */
 struct kvm_cpuid2 *cpuid_supported(int kvm_fd);
 
-/* Rewrites the topology leaves of `entries` for vCPU `apic_id` of `ncpus`. */
-void cpuid_set_topology(struct kvm_cpuid_entry2 *entries, unsigned nent,
+/* Rewrites the leaves we own (topology, hypervisor bit) for vCPU `apic_id` of `ncpus`. */
+void cpuid_adjust(struct kvm_cpuid_entry2 *entries, unsigned nent,
 			unsigned apic_id, unsigned ncpus);
 
 /* Installs the supported CPUID, specialised for this vCPU, with KVM_SET_CPUID2. */

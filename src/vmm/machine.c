@@ -37,7 +37,6 @@ static int create_devices(struct vm *vm, struct machine *m)
 {
 	struct irq_line serial_irq = vm_irq(vm, MACHINE_SERIAL_IRQ);
 	struct irq_line sci = vm_irq(vm, MACHINE_SCI_IRQ);
-	struct irq_line rtc_irq = vm_irq(vm, MACHINE_RTC_IRQ);
 	struct char_backend console = { 0 };
 	uint64_t above_4g = vm->mem.nregions > 1 ? vm->mem.region[1].size : 0;
 
@@ -45,7 +44,7 @@ static int create_devices(struct vm *vm, struct machine *m)
 		console = console_backend(vm->console);
 	m->serial = serial8250_create(&serial_irq, &console);
 	m->i8042 = i8042_create(on_reset, vm);
-	m->rtc = cmos_rtc_create(guest_memory_low_end(&vm->mem), above_4g, &rtc_irq);
+	m->rtc = cmos_rtc_create(guest_memory_low_end(&vm->mem), above_4g);
 	m->pm = acpi_pm_create(&sci, on_poweroff, vm);
 	m->pvpanic = pvpanic_create(on_panic, vm);
 	if (!m->serial || !m->i8042 || !m->rtc || !m->pm || !m->pvpanic)
@@ -72,10 +71,10 @@ static int register_devices(struct vm *vm, struct machine *m)
 	return err ? -EBUSY : 0;
 }
 
-static int write_acpi_tables(struct vm *vm, struct machine *m)
+void machine_acpi_config(unsigned ncpus, struct acpi_config *cfg)
 {
-	const struct acpi_config cfg = {
-		.ncpus = vm->nvcpus,
+	*cfg = (struct acpi_config){
+		.ncpus = ncpus,
 		.lapic_addr = LAYOUT_LAPIC,
 		.ioapic_addr = LAYOUT_IOAPIC,
 		.pm1a_evt_port = MACHINE_ACPI_PM_PORT + ACPI_PM1_EVT_OFFSET,
@@ -86,13 +85,19 @@ static int write_acpi_tables(struct vm *vm, struct machine *m)
 		.serial_port = MACHINE_SERIAL_PORT,
 		.serial_irq = MACHINE_SERIAL_IRQ,
 		.rtc_port = MACHINE_RTC_PORT,
-		.rtc_irq = MACHINE_RTC_IRQ,
+		.rtc_century_reg = CMOS_RTC_CENTURY_REG,
 	};
+}
+
+static int write_acpi_tables(struct vm *vm, struct machine *m)
+{
 	uint8_t *area = guest_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
+	struct acpi_config cfg;
 	int len;
 
 	if (!area)
 		return -EFAULT;
+	machine_acpi_config(vm->nvcpus, &cfg);
 	len = acpi_build(&cfg, area, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &m->rsdp);
 	if (len < 0) {
 		log_error("cannot build the ACPI tables: %s", strerror(-len));

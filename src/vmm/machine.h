@@ -10,15 +10,16 @@
 #ifndef CORRAL_VMM_MACHINE_H
 #define CORRAL_VMM_MACHINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct vm;
+struct acpi_config;
 
 #define MACHINE_SERIAL_PORT  0x3f8
 #define MACHINE_SERIAL_IRQ   4
 #define MACHINE_I8042_PORT   0x60
 #define MACHINE_RTC_PORT     0x70
-#define MACHINE_RTC_IRQ      8
 #define MACHINE_SCI_IRQ      9
 #define MACHINE_PVPANIC_PORT 0x505
 #define MACHINE_ACPI_PM_PORT 0x600
@@ -33,6 +34,9 @@ struct machine {
 };
 
 int machine_create(struct vm *vm);
+
+/* The ACPI description of this machine with `ncpus` vCPUs (tests use it too). */
+void machine_acpi_config(unsigned ncpus, struct acpi_config *cfg);
 void machine_destroy(struct machine *m);
 
 /* Hands console input to the UART; returns how many bytes it took. */

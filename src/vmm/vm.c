@@ -1,6 +1,7 @@
 #include "vmm/vm.h"
 #include "vmm/boot_cpu.h"
 #include "vmm/cpuid.h"
+#include "vmm/irq_routing.h"
 #include "vmm/layout.h"
 #include "vmm/vcpu.h"
 #include "common/log.h"
@@ -33,7 +34,7 @@ static int create_irqchip(struct vm *vm)
 		return log_errno("KVM_CREATE_IRQCHIP");
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return log_errno("KVM_CREATE_PIT2");
-	return 0;
+	return irq_routing_init_pc(vm->vm_fd);
 }
 
 static int register_memory(struct vm *vm)

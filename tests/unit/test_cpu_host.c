@@ -33,11 +33,20 @@ static void leaf1_carries_apic_id_and_count(void)
 	struct kvm_cpuid_entry2 e[16];
 	unsigned n = make_entries(e);
 
-	cpuid_set_topology(e, n, 3, 4);
+	cpuid_adjust(e, n, 3, 4);
 	CHECK_EQ(e[0].ebx >> 24, 3);
 	CHECK_EQ((e[0].ebx >> 16) & 0xff, 4);
 	CHECK_EQ(e[0].ebx & 0xffff, 0x0800);
 	CHECK(e[0].edx & (1u << 28));
+}
+
+static void leaf1_announces_a_hypervisor(void)
+{
+	struct kvm_cpuid_entry2 e[16];
+	unsigned n = make_entries(e);
+
+	cpuid_adjust(e, n, 0, 1);
+	CHECK(e[0].ecx & (1u << 31));
 }
 
 static void single_vcpu_has_no_htt(void)
@@ -45,7 +54,7 @@ static void single_vcpu_has_no_htt(void)
 	struct kvm_cpuid_entry2 e[16];
 	unsigned n = make_entries(e);
 
-	cpuid_set_topology(e, n, 0, 1);
+	cpuid_adjust(e, n, 0, 1);
 	CHECK(!(e[0].edx & (1u << 28)));
 	CHECK_EQ((e[0].ebx >> 16) & 0xff, 1);
 }
@@ -56,7 +65,7 @@ static void leaf_b_describes_one_package_of_cores(void)
 	unsigned n = make_entries(e);
 	struct kvm_cpuid_entry2 *smt, *core, *none;
 
-	cpuid_set_topology(e, n, 5, 6);
+	cpuid_adjust(e, n, 5, 6);
 	smt = find(e, n, 0xb, 0);
 	core = find(e, n, 0xb, 1);
 	none = find(e, n, 0xb, 2);
@@ -77,7 +86,7 @@ static void leaf4_counts_cores_and_shares_l3(void)
 	struct kvm_cpuid_entry2 e[16];
 	unsigned n = make_entries(e);
 
-	cpuid_set_topology(e, n, 0, 4);
+	cpuid_adjust(e, n, 0, 4);
 	CHECK_EQ(find(e, n, 4, 0)->eax >> 26, 3);
 	CHECK_EQ((find(e, n, 4, 0)->eax >> 14) & 0xfff, 0);
 	CHECK_EQ((find(e, n, 4, 3)->eax >> 14) & 0xfff, 3);
@@ -89,7 +98,7 @@ static void amd_leaves_match_the_count(void)
 	struct kvm_cpuid_entry2 e[16];
 	unsigned n = make_entries(e);
 
-	cpuid_set_topology(e, n, 0, 64);
+	cpuid_adjust(e, n, 0, 64);
 	CHECK(!(find(e, n, 0x80000001, 0)->ecx & (1u << 22)));
 	CHECK_EQ(find(e, n, 0x80000008, 0)->ecx & 0xff, 63);
 	CHECK_EQ((find(e, n, 0x80000008, 0)->ecx >> 12) & 0xf, 6);
@@ -113,6 +122,7 @@ static void cpuinfo_without_hwvirt_is_not(void)
 int main(void)
 {
 	RUN(leaf1_carries_apic_id_and_count);
+	RUN(leaf1_announces_a_hypervisor);
 	RUN(single_vcpu_has_no_htt);
 	RUN(leaf_b_describes_one_package_of_cores);
 	RUN(leaf4_counts_cores_and_shares_l3);
