@@ -6,17 +6,18 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-int read_file(const char *path, size_t max_len, uint8_t **buf, size_t *len)
+int map_file(const char *path, size_t max_len, struct mapped_file *file)
 {
 	struct stat st;
-	uint8_t *data;
-	ssize_t got;
+	void *data;
 	int fd, err;
 
+	*file = (struct mapped_file){ 0 };
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
@@ -34,22 +35,27 @@ int read_file(const char *path, size_t max_len, uint8_t **buf, size_t *len)
 		close(fd);
 		return -EFBIG;
 	}
-	data = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!data) {
+	if (st.st_size == 0) {
 		close(fd);
-		return -ENOMEM;
+		return 0;
 	}
-	got = read_full(fd, data, st.st_size);
-	err = got < 0 ? -errno : 0;
+	data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	err = data == MAP_FAILED ? -errno : 0;
 	close(fd);
-	if (got != st.st_size) {
-		log_error("%s: short read", path);
-		free(data);
-		return err ? err : -EIO;
+	if (err) {
+		log_error("%s: %s", path, strerror(-err));
+		return err;
 	}
-	*buf = data;
-	*len = st.st_size;
+	file->data = data;
+	file->len = st.st_size;
 	return 0;
+}
+
+void unmap_file(struct mapped_file *file)
+{
+	if (file->data)
+		munmap((void *)file->data, file->len);
+	*file = (struct mapped_file){ 0 };
 }
 
 ssize_t write_full(int fd, const void *buf, size_t len)

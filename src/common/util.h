@@ -1,6 +1,6 @@
 /*
  * Small helpers shared by every corral component: array sizes, alignment,
- * overflow-checked arithmetic, whole-file reads and robust read/write loops.
+ * overflow-checked arithmetic, file mapping and robust read/write loops.
  * Nothing here knows about KVM or guests.
  */
 #ifndef CORRAL_COMMON_UTIL_H
@@ -35,9 +35,16 @@ static inline bool range_within(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
-/* Reads a whole regular file into a malloc'd buffer; *len gets its size.
- * Refuses files larger than max_len. Returns 0 or -errno (and logs why). */
-int read_file(const char *path, size_t max_len, uint8_t **buf, size_t *len);
+/* A regular file mapped read-only; data is NULL for an empty file. */
+struct mapped_file {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* Maps a whole regular file, refusing files larger than max_len.
+ * Returns 0 or -errno (and logs why). */
+int map_file(const char *path, size_t max_len, struct mapped_file *file);
+void unmap_file(struct mapped_file *file);
 
 /* write(2)/read(2) loops that retry on EINTR and short transfers. */
 ssize_t write_full(int fd, const void *buf, size_t len);

@@ -40,10 +40,8 @@ struct options {
 };
 
 struct boot_files {
-	uint8_t *kernel;
-	size_t kernel_len;
-	uint8_t *initrd;
-	size_t initrd_len;
+	struct mapped_file kernel;
+	struct mapped_file initrd;
 	struct bzimage image;
 	struct boot_plan plan;
 };
@@ -164,24 +162,30 @@ static int prepare_boot(const struct options *o, const struct guest_memory *layo
 {
 	int err;
 
-	err = read_file(o->kernel, KERNEL_MAX_SIZE, &f->kernel, &f->kernel_len);
+	/* Mapped, not read: the bytes go from the page cache straight into
+	 * guest memory, with no copy in between. */
+	err = map_file(o->kernel, KERNEL_MAX_SIZE, &f->kernel);
 	if (!err)
-		err = bzimage_parse(f->kernel, f->kernel_len, o->kernel, &f->image);
+		err = bzimage_parse(f->kernel.data, f->kernel.len, o->kernel, &f->image);
 	if (!err && o->initrd) {
-		err = read_file(o->initrd, layout->total, &f->initrd, &f->initrd_len);
+		err = map_file(o->initrd, layout->total, &f->initrd);
 		if (err == -EFBIG)
 			log_error("initrd %s is larger than guest memory (%llu MiB)", o->initrd,
 				  (unsigned long long)(layout->total >> 20));
+		if (!err && !f->initrd.len) {
+			log_error("initrd %s is empty", o->initrd);
+			err = -EINVAL;
+		}
 	}
 	if (!err)
-		err = bzimage_plan(&f->image, layout, f->initrd_len, strlen(o->cmdline), &f->plan);
+		err = bzimage_plan(&f->image, layout, f->initrd.len, strlen(o->cmdline), &f->plan);
 	return err;
 }
 
 static void free_boot_files(struct boot_files *f)
 {
-	free(f->kernel);
-	free(f->initrd);
+	unmap_file(&f->kernel);
+	unmap_file(&f->initrd);
 }
 
 static int exit_status_for(enum vm_stop stop)
@@ -215,7 +219,7 @@ static int boot(struct vm *vm, struct console *console, const struct options *o,
 	vm->console = console;
 	err = machine_create(vm);
 	if (!err)
-		err = bzimage_load(&f->image, &f->plan, &vm->mem, f->initrd, o->cmdline,
+		err = bzimage_load(&f->image, &f->plan, &vm->mem, f->initrd.data, o->cmdline,
 				   vm->machine.rsdp);
 	if (!err)
 		err = vm_setup_boot_cpu(vm, f->plan.entry, f->plan.zero_page);
