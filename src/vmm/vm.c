@@ -166,11 +166,13 @@ static void on_signal(void *ctx, uint32_t events)
 {
 	struct vm *vm = ctx;
 	struct signalfd_siginfo si;
+	char who[16];
 
 	(void)events;
 	if (read(vm->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	request_shutdown(vm, strsignal(si.ssi_signo));
+	snprintf(who, sizeof(who), "SIG%s", sigabbrev_np(si.ssi_signo));
+	request_shutdown(vm, who);
 }
 
 static void on_shutdown_timeout(void *ctx, uint32_t events)
