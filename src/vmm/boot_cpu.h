@@ -19,7 +19,8 @@
 int boot_cpu_write_tables(const struct guest_memory *mem);
 int boot_cpu_set_regs(int vcpu_fd, uint64_t entry, uint64_t zero_page);
 
-/* LINT0 as ExtINT and LINT1 as NMI, as a PC BIOS leaves every local APIC. */
+/* LINT0 as ExtINT and LINT1 as NMI: the virtual-wire mode a PC BIOS leaves
+ * the BSP's local APIC in. */
 int boot_cpu_set_lapic(int vcpu_fd);
 
 #endif

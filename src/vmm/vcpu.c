@@ -38,7 +38,10 @@ int vcpu_init(struct vm *vm, unsigned index, struct vcpu *vcpu)
 			return -ENOMEM;
 	}
 	err = cpuid_setup_vcpu(vcpu->fd, vm->cpuid, index, vm->nvcpus);
-	if (!err)
+	/* Only the BSP gets virtual-wire mode. An AP's LVTs stay masked, as
+	 * after reset: with LINT0 accepting the PIC, a pending PIC interrupt
+	 * would wake every AP waiting for its SIPI, over and over. */
+	if (!err && index == 0)
 		err = boot_cpu_set_lapic(vcpu->fd);
 	return err;
 }
