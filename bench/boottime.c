@@ -3,15 +3,16 @@
  * measure the VMM's own resident memory.
  *
  *   boottime [--marker TEXT] [--timeout SECONDS] [--settle MS] [--guest-ram SIZE]
- *            -- VMM [ARGS...]
+ *            [--wait] -- VMM [ARGS...]
  *
  * The clock starts just before exec and stops when TEXT appears in the VMM's
  * standard output (the guest's serial console). With --guest-ram, the tool
  * then waits --settle milliseconds for the guest to go idle and reads the
  * VMM's /proc/PID/smaps: resident memory in mappings at least as large as the
  * guest's RAM is the guest's; the rest is the VMM's overhead. It prints one
- * line, `boot_ms=... rss_kb=... guest_kb=... overhead_kb=...`, kills the VMM,
- * and exits 0, or 1 if the marker never came. The same tool measures every
+ * line, `boot_ms=... rss_kb=... guest_kb=... overhead_kb=...`, kills the VMM
+ * (or, with --wait, lets it run until it exits by itself), and exits 0, or 1
+ * if the marker never came. The same tool measures every
  * VMM, so the numbers compare. CORRAL_T0_NS is passed to the VMM (corral-vmm
  * uses it for --stats' exec-to-first-KVM_RUN time).
  */
@@ -32,6 +33,7 @@ struct options {
 	unsigned timeout_s;
 	unsigned settle_ms;
 	uint64_t guest_ram;
+	int wait_exit;
 	char **argv;
 };
 
@@ -48,6 +50,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->argv = argv + i + 1;
 			return 0;
 		}
+		if (!strcmp(argv[i], "--wait")) {
+			o->wait_exit = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			break;
 		if (!strcmp(argv[i], "--marker"))
@@ -62,7 +68,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 	}
 	fprintf(stderr, "usage: boottime [--marker TEXT] [--timeout S] [--settle MS] "
-		"[--guest-ram SIZE] -- VMM [ARGS...]\n");
+		"[--guest-ram SIZE] [--wait] -- VMM [ARGS...]\n");
 	return -1;
 }
 
@@ -119,10 +125,11 @@ static int wait_for_marker(int fd, const char *marker, unsigned timeout_s)
 	return -1;
 }
 
-/* Keeps the VMM's output flowing so it never blocks on a full pipe. */
-static void drain(int fd, unsigned ms)
+/* Keeps the VMM's output flowing so it never blocks on a full pipe; stops
+ * after `ms` milliseconds or at end of output. */
+static void drain(int fd, uint64_t ms)
 {
-	uint64_t end = monotonic_ns() + (uint64_t)ms * 1000000u;
+	uint64_t end = monotonic_ns() + ms * 1000000u;
 	char buf[4096];
 
 	while (monotonic_ns() < end) {
@@ -177,6 +184,8 @@ int main(int argc, char **argv)
 		drain(fd, o.settle_ms);
 		read_rss(pid, o.guest_ram, &rss);
 	}
+	if (found == 0 && o.wait_exit)
+		drain(fd, (uint64_t)o.timeout_s * 1000);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	if (found < 0) {
