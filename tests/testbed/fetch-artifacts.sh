@@ -43,10 +43,11 @@ fetch() {
     echo "fetch-artifacts: fetching $pkg $ver" >&2
     # apt-get download writes into the current directory. As root it warns
     # that the _apt sandbox user cannot write there; that is harmless.
-    (cd "$cache/debs" && apt-get download -q "$pkg=$ver" 2>&1 |
-        grep -v -e 'unsandboxed as root' -e '^Get:' -e '^Fetched' >&2 || true)
-    deb=$(ls "$cache/debs/${pkg}_"*"_amd64.deb" 2>/dev/null | grep -F "_${ver//:/%3a}_" | head -n1 || true)
-    if [ -z "$deb" ]; then
+    (cd "$cache/debs" && apt-get download -q "$pkg=$ver") 2>&1 |
+        { grep -v -e 'unsandboxed as root' -e '^Get:' -e '^Fetched' >&2 || true; }
+    # apt-get download names it NAME_VERSION_ARCH.deb, with ':' as %3a.
+    for deb in "$cache/debs/${pkg}_${ver//:/%3a}_"*.deb; do :; done
+    if [ ! -e "$deb" ]; then
         echo "fetch-artifacts: download of $pkg $ver failed" >&2
         return 1
     fi
@@ -93,6 +94,7 @@ EOF
     mv "$cache/env.tmp" "$cache/env"
 }
 
+# shellcheck disable=SC2153 # KERNEL, BUSYBOX, MODULES come from the env file
 # Fast path: nothing can have changed if apt's package lists are no newer
 # than our last complete fetch (apt-cache itself takes ~0.7 s per call here).
 if [ -s "$cache/env" ] && [ -z "$(find /var/lib/apt/lists -maxdepth 1 -newer "$cache/env" -print -quit 2>/dev/null)" ] &&

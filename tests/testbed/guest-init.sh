@@ -35,8 +35,13 @@ echo "@@ MEMTOTAL $(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
 # The kernel's "Memory: 215716K/261752K available (...)" line; printed at
 # info level, so it may not have reached a quiet console.
 echo "@@ KMEM $(dmesg | grep -m1 -o 'Memory: [0-9]*K/[0-9]*K available')"
+# Top-level "System RAM" ranges of /proc/iomem, in hex, as the e820 map gave them.
+grep '^[0-9a-f]*-[0-9a-f]* : System RAM$' /proc/iomem | while read -r range _; do
+    echo "@@ RAM $range"
+done
 
 action=
+# shellcheck disable=SC2013 # the command line is a list of words
 for word in $(cat /proc/cmdline); do
     case $word in corral.action=*) action=${word#corral.action=} ;; esac
 done

@@ -1,21 +1,22 @@
 #!/bin/sh
 # /init of the testbed's virtual host ("L1"): a Debian cloud kernel under
 # QEMU's emulated AMD-V, with real KVM once kvm-amd is loaded.
-# Kernel command line (set by run.sh / demo.sh):
+# Kernel command line (set by run.sh):
 #   corral.mode=test (default)  run scenarios, report @@@ lines, power off
 #   corral.mode=demo            boot the demo guest with its console here
 #   corral.scenarios=a,b,c      which scenarios (default: all)
 #   corral.timeout=SECONDS      per-scenario time limit
+#   corral.verbose=1            print every scenario's log, not only failures
 export PATH=/corral/bin:/bin:/sbin:/usr/bin:/usr/sbin
+mount -t devtmpfs devtmpfs /dev
+# The kernel's console is ttyS1 (console=ttyS1: a log file on the host);
+# ours is ttyS0, which carries nothing else.
+exec </dev/ttyS0 >/dev/ttyS0 2>&1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /tmp
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-# Applets print to ttyS0 through /dev/console; keep kernel messages off it
-# (loglevel=0 on the command line does that from the start).
-echo 0 >/proc/sys/kernel/printk
 
 die() {
     echo "@@@ FATAL $*"
@@ -28,12 +29,14 @@ while read -r m; do
 done </etc/l1-modules
 [ -c /dev/kvm ] || die "no /dev/kvm after loading kvm-amd (dmesg: $(dmesg | grep -i -e kvm -e svm | tail -n 5))"
 
-mode=test scenarios= timeout=
+mode=test scenarios='' timeout=''
+# shellcheck disable=SC2013 # the command line is a list of words
 for word in $(cat /proc/cmdline); do
     case $word in
         corral.mode=*) mode=${word#*=} ;;
         corral.scenarios=*) scenarios=$(echo "${word#*=}" | tr ',' ' ') ;;
         corral.timeout=*) timeout=${word#*=} ;;
+        corral.verbose=1) export CORRAL_SHOW_LOGS=1 ;;
     esac
 done
 

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Helpers for testbed scenarios (tests/scenarios/*.sh). POSIX sh: scenarios
 # run under busybox ash inside L1 and under bash/dash on a capable host.
 #
@@ -14,13 +15,13 @@
 #   CORRAL_VMM    the corral-vmm binary     GUEST_KERNEL  the guest bzImage
 #   GUEST_INITRD  the guest initramfs       TESTBED       this directory
 #   CORRAL_BIN    directory of corral's binaries
-# Optional: CORRAL_BOOT_TIMEOUT (seconds per VMM run, default 240).
+# Optional: CORRAL_BOOT_TIMEOUT (seconds per VMM run, default 120).
 
 : "${CORRAL_VMM:?CORRAL_VMM is not set (run scenarios through tests/testbed/run.sh)}"
 : "${GUEST_KERNEL:?GUEST_KERNEL is not set}"
 : "${GUEST_INITRD:?GUEST_INITRD is not set}"
 
-BOOT_TIMEOUT=${CORRAL_BOOT_TIMEOUT:-240}
+BOOT_TIMEOUT=${CORRAL_BOOT_TIMEOUT:-120}
 # The guest command line before corral.action=. panic=-1: a panic that
 # pvpanic does not report (one before the module loads, or a broken pvpanic)
 # turns into an immediate reboot (exit status 2), a fast and visible failure,
@@ -48,7 +49,8 @@ _lib_cleanup() {
     rm -rf "$WORK"
 }
 trap _lib_cleanup EXIT
-trap 'exit 1' INT TERM HUP
+# The runner sends SIGTERM to the scenario's process group when its time is up.
+trap 'trap - TERM; fail "interrupted (the scenario ran out of time?)"' INT TERM HUP
 
 log() { echo "# $*"; }
 
@@ -81,17 +83,26 @@ stderr_file() { echo "$WORK/$VMM_NAME.err"; }
 # (stdout) to $WORK/NAME.out, stderr to $WORK/NAME.err, stdin from
 # /dev/null, or from a FIFO if vmm_start_interactive was used.
 vmm_start() {
+    [ -x "$CORRAL_VMM" ] || fail "corral-vmm not found at $CORRAL_VMM: build first"
+    _lib_name=$1
+    shift
+    cmd_start "$_lib_name" "$CORRAL_VMM" "$@"
+}
+
+# cmd_start NAME PROGRAM [ARGS...]: the same for any program (e.g. QEMU);
+# vmm_wait and the console helpers then apply to it.
+cmd_start() {
     VMM_NAME=$1
     shift
     VMM_STATUS=
     VMM_SECONDS=
-    log "run '$VMM_NAME': corral-vmm $(_lib_short_args "$@")"
+    log "run '$VMM_NAME': $(_lib_short_args "$@")"
     _lib_t0=$(date +%s)
     if [ -n "$VMM_FIFO" ]; then
         # 7>&-: the VMM must not hold a writer of its own stdin.
-        "$CORRAL_VMM" "$@" <"$VMM_FIFO" >"$WORK/$VMM_NAME.out" 2>"$WORK/$VMM_NAME.err" 7>&- &
+        "$@" <"$VMM_FIFO" >"$WORK/$VMM_NAME.out" 2>"$WORK/$VMM_NAME.err" 7>&- &
     else
-        "$CORRAL_VMM" "$@" </dev/null >"$WORK/$VMM_NAME.out" 2>"$WORK/$VMM_NAME.err" &
+        "$@" </dev/null >"$WORK/$VMM_NAME.out" 2>"$WORK/$VMM_NAME.err" &
     fi
     VMM_PID=$!
 }
@@ -114,7 +125,7 @@ _lib_open_fifo() {
 # vmm_signal SIG: send SIG (e.g. TERM) to the running VMM.
 vmm_signal() {
     [ -n "$VMM_PID" ] || fail "vmm_signal: no VMM running"
-    log "sending SIG$1 to corral-vmm"
+    log "sending SIG$1 to the VMM"
     kill -s "$1" "$VMM_PID"
 }
 
@@ -128,6 +139,7 @@ console_send() {
 # vmm_wait [SECONDS]: wait for the VMM to exit, at most SECONDS (default
 # BOOT_TIMEOUT); kill it and fail when the time is up. Sets VMM_STATUS and
 # VMM_SECONDS; fails on a sanitizer report on its stderr.
+# shellcheck disable=SC2120 # the argument is optional
 vmm_wait() {
     _lib_limit=${1:-$BOOT_TIMEOUT}
     _lib_deadline=$(($(date +%s) + _lib_limit))
@@ -137,7 +149,7 @@ vmm_wait() {
             wait "$VMM_PID" 2>/dev/null || :
             VMM_PID=
             VMM_STATUS=timeout
-            fail "run '$VMM_NAME': corral-vmm did not exit within ${_lib_limit}s (killed)"
+            fail "run '$VMM_NAME': the VMM did not exit within ${_lib_limit}s (killed)"
         fi
         sleep 0.2
     done
@@ -151,7 +163,7 @@ vmm_wait() {
     fi
     log "run '$VMM_NAME': exit status $VMM_STATUS after ${VMM_SECONDS}s"
     if grep -qE 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$WORK/$VMM_NAME.err"; then
-        fail "run '$VMM_NAME': sanitizer report on corral-vmm's stderr"
+        fail "run '$VMM_NAME': sanitizer report on the VMM's stderr"
     fi
 }
 
@@ -200,7 +212,7 @@ wait_for_console() {
             VMM_STATUS=0
             if [ -n "$VMM_PID" ]; then wait "$VMM_PID" || VMM_STATUS=$?; fi
             VMM_PID=
-            fail "run '$VMM_NAME': corral-vmm exited (status $VMM_STATUS) before the console showed '$1'"
+            fail "run '$VMM_NAME': the VMM exited (status $VMM_STATUS) before the console showed '$1'"
         fi
         if [ "$(date +%s)" -ge "$_lib_deadline" ]; then
             fail "run '$VMM_NAME': console did not show '$1' within ${_lib_limit}s"
@@ -215,12 +227,17 @@ console_value() {
     tr -d '\r' <"$WORK/$VMM_NAME.out" | sed -n "s/.*@@ $1 //p" | head -n 1
 }
 
+# console_values KEY: the rest of every "@@ KEY ..." line, one per line.
+console_values() {
+    tr -d '\r' <"$WORK/$VMM_NAME.out" | sed -n "s/.*@@ $1 //p"
+}
+
 # console_has TEXT: true if the last run's console shows TEXT (fixed string).
 console_has() { grep -qF -- "$1" "$WORK/$VMM_NAME.out"; }
 
 assert_status() {
     [ "$VMM_STATUS" = "$1" ] ||
-        fail "run '$VMM_NAME': corral-vmm exit status: expected $1${2:+ ($2)}, got $VMM_STATUS"
+        fail "run '$VMM_NAME': VMM exit status: expected $1${2:+ ($2)}, got $VMM_STATUS"
     log "ok: exit status $1${2:+ ($2)}"
 }
 
@@ -240,7 +257,9 @@ assert_range() {
     case $4 in
         '' | *[!0-9]*) fail "$1: expected a number in [$2, $3], found '$4'" ;;
     esac
-    [ "$4" -ge "$2" ] && [ "$4" -le "$3" ] || fail "$1: expected within [$2, $3], found $4"
+    if [ "$4" -lt "$2" ] || [ "$4" -gt "$3" ]; then
+        fail "$1: expected within [$2, $3], found $4"
+    fi
     log "ok: $1 = $4 (within [$2, $3])"
 }
 

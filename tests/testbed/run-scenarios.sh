@@ -2,7 +2,8 @@
 # Run testbed scenarios and report each on stdout as machine-readable lines:
 #   @@@ BEGIN <name>
 #   @@@ RESULT <name> PASS|FAIL|SKIP <seconds>s [reason]
-#   @@@ LOG-BEGIN <name> ... @@@ LOG-END <name>   (the scenario's output; on FAIL and SKIP)
+#   @@@ LOG-BEGIN <name> ... @@@ LOG-END <name>   (the scenario's output; on
+#       FAIL and SKIP, and always with CORRAL_SHOW_LOGS=1)
 #   @@@ DONE passed=N failed=N skipped=N
 # Used by l1-init.sh inside the testbed (busybox sh) and by run.sh directly on
 # a host with VT-x/AMD-V. POSIX sh.
@@ -10,14 +11,14 @@
 # Usage: run-scenarios.sh [NAME...]     (default: every scenario, sorted)
 # Environment: SCENARIOS (directory of NAME.sh), TESTBED (lib.sh's
 # directory), CORRAL_VMM, GUEST_KERNEL, GUEST_INITRD (for lib.sh);
-# CORRAL_SCENARIO_TIMEOUT (seconds per scenario, default 600);
+# CORRAL_SCENARIO_TIMEOUT (seconds per scenario, default 300);
 # CORRAL_SH (shell for scenarios, default sh); CORRAL_IN_TESTBED=1 adds the
 # L1 kernel log lines of a failed scenario to its log.
 set -u
 
 : "${SCENARIOS:?}" "${TESTBED:?}"
 export TESTBED SCENARIOS
-limit=${CORRAL_SCENARIO_TIMEOUT:-600}
+limit=${CORRAL_SCENARIO_TIMEOUT:-300}
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/corral-logs.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
 
@@ -52,7 +53,10 @@ for name in "$@"; do
         done
         if kill -0 "$pid" 2>/dev/null; then
             reason="timeout after ${limit}s"
-            echo "runner: scenario killed: $reason" >>"$log"
+            echo "runner: time is up (${limit}s): stopping the scenario" >>"$log"
+            # TERM first: lib.sh then prints the guest's console so far.
+            kill -TERM "-$pid" 2>/dev/null
+            sleep 2
         fi
         kill -9 "-$pid" 2>/dev/null
         rc=0
@@ -74,7 +78,7 @@ for name in "$@"; do
             [ -n "$reason" ] || reason="exit status $rc" ;;
     esac
     echo "@@@ RESULT $name $result ${secs}s${reason:+ $reason}"
-    if [ "$result" != PASS ]; then
+    if [ "$result" != PASS ] || [ "${CORRAL_SHOW_LOGS:-0}" = 1 ]; then
         echo "@@@ LOG-BEGIN $name"
         tr -d '\r' <"$log"
         echo "@@@ LOG-END $name"

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Bad arguments and input files: each makes corral-vmm exit with status 1,
+# promptly, with a message on stderr that names the problem. No guest runs.
+set -eu
+. "$TESTBED/lib.sh"
+
+# expect_error NAME REGEX [VMM ARGS...]: status 1 within 20 s and stderr
+# matching REGEX (extended, case-insensitive).
+expect_error() {
+    _name=$1 _regex=$2
+    shift 2
+    vmm_start "$_name" "$@"
+    vmm_wait 20
+    assert_status 1 "rejected"
+    assert_stderr "$_regex"
+    # Show the message itself in the log, for review.
+    log "stderr: $(head -n 3 "$(stderr_file)")"
+}
+
+k=$GUEST_KERNEL
+size=$(wc -c <"$k")
+head -c 4096 "$k" >"$WORK/kernel-4k"
+head -c $((size / 2)) "$k" >"$WORK/kernel-half"
+# Sparse, so it costs no memory; its name does not say "initrd", the message must.
+truncate -s 300M "$WORK/big-300m"
+long=$(head -c 100000 /dev/zero | tr '\0' x) # the kernel takes 2047 bytes
+
+expect_error not-bzimage 'bzImage' --kernel "$GUEST_INITRD"
+expect_error truncated-4k 'truncated' --kernel "$WORK/kernel-4k"
+expect_error truncated-half 'truncated' --kernel "$WORK/kernel-half"
+expect_error initrd-too-big 'initrd' --kernel "$k" --initrd "$WORK/big-300m" --memory 256M
+expect_error memory-1m 'memory' --kernel "$k" --memory 1M
+expect_error memory-5t 'memory' --kernel "$k" --memory 5T
+expect_error memory-garbage 'memory' --kernel "$k" --memory lots
+expect_error vcpus-0 'vcpus' --kernel "$k" --vcpus 0
+expect_error vcpus-65 'vcpus' --kernel "$k" --vcpus 65
+expect_error vcpus-garbage 'vcpus' --kernel "$k" --vcpus two
+expect_error cmdline-too-long 'command line' --kernel "$k" --cmdline "$long"
+expect_error kernel-missing 'No such file' --kernel "$WORK/no-such-kernel"
+assert_stderr 'no-such-kernel' "the message names the file"
+expect_error initrd-missing 'No such file' --kernel "$k" --initrd "$WORK/no-such-initrd"
+assert_stderr 'no-such-initrd' "the message names the file"
+expect_error no-kernel 'kernel'
+expect_error unknown-option 'frobnicate' --kernel "$k" --frobnicate

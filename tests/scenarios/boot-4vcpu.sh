@@ -1,0 +1,10 @@
+#!/bin/sh
+# An SMP guest: 4 vCPUs (the cloud kernel finds them only through ACPI's MADT).
+set -eu
+. "$TESTBED/lib.sh"
+
+boot_guest run poweroff --vcpus 4 --memory 512M
+assert_console "@@ BOOTED"
+assert_eq "online CPUs" 4 "$(console_value CPUS)"
+assert_range "MemTotal (kB)" 450000 524288 "$(console_value MEMTOTAL)"
+assert_status 0 "the guest powered off"
