@@ -19,9 +19,13 @@ done
 ninja -C "$build" >/dev/null
 
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-BENCH_ROUNDS=$rounds "$repo/tests/testbed/run.sh" --build "$build" --verbose \
-    --bin "$build/bench/boottime" --scenario-dir "$repo/bench/scenarios" \
+scenarios=$(mktemp -d)
+trap 'rm -rf "$out" "$scenarios"' EXIT
+cp "$repo"/bench/scenarios/*.sh "$scenarios/"
+# Settings travel as a file beside the scenario: they must reach L1 too.
+echo "BENCH_ROUNDS=$rounds" >"$scenarios/bench-env.sh"
+"$repo/tests/testbed/run.sh" --build "$build" --verbose \
+    --bin "$build/bench/boottime" --scenario-dir "$scenarios" \
     --scenario-timeout 3000 --timeout 3600 bench-boot | tee "$out" >&2
 
 echo "## Boot to /init and VMM memory overhead ($(date -u +%F), $rounds rounds, median)"

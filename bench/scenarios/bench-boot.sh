@@ -9,9 +9,13 @@
 # bench/run.sh summarises.
 set -eu
 . "$TESTBED/lib.sh"
+# bench/run.sh's settings; nothing from the host's environment reaches L1.
+if [ -f "$SCENARIOS/bench-env.sh" ]; then . "$SCENARIOS/bench-env.sh"; fi
 
 ROUNDS=${BENCH_ROUNDS:-5}
+# In L1 the probe sits beside corral-vmm; on a host, in the build's bench/.
 BOOTTIME=$CORRAL_BIN/boottime
+[ -x "$BOOTTIME" ] || BOOTTIME=$CORRAL_BIN/../../bench/boottime
 QEMU=$(command -v qemu-system-x86_64)
 CMDLINE="console=ttyS0 quiet panic=-1 corral.action=idle"
 MEM=256

@@ -212,7 +212,7 @@ static uint64_t start_time(void)
 }
 
 static int boot(struct vm *vm, struct console *console, const struct options *o,
-		const struct boot_files *f)
+		struct boot_files *f)
 {
 	int err;
 
@@ -221,13 +221,15 @@ static int boot(struct vm *vm, struct console *console, const struct options *o,
 	if (!err)
 		err = bzimage_load(&f->image, &f->plan, &vm->mem, f->initrd.data, o->cmdline,
 				   vm->machine.rsdp);
+	/* The guest has its copy: the files' pages need not stay resident here. */
+	free_boot_files(f);
 	if (!err)
 		err = vm_setup_boot_cpu(vm, f->plan.entry, f->plan.zero_page);
 	return err;
 }
 
 static int run(const struct options *o, const struct guest_memory *layout,
-	       const struct boot_files *f)
+		struct boot_files *f)
 {
 	struct console console;
 	struct vm vm;

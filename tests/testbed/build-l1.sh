@@ -4,9 +4,11 @@
 # VMM for sanity checks and benchmarks), the scenarios and their helpers.
 # Programs go in with every library `ldd` lists, at the same paths.
 #
-# Usage: build-l1.sh [--build DIR] [--bin FILE]... [--out FILE] [--without-vmm]
+# Usage: build-l1.sh [--build DIR] [--bin FILE]... [--scenario-dir DIR] [--out FILE]
+#                    [--without-vmm]
 #   --build DIR    meson build directory with src/vmm/corral-vmm (default: build)
 #   --bin FILE     another program to put into /corral/bin (repeatable)
+#   --scenario-dir DIR  where the scenarios come from (default: tests/scenarios)
 #   --without-vmm  build even if corral-vmm is missing (to check the testbed itself)
 #   --out FILE     default: .cache/testbed/l1.cpio.gz
 # Prints the output's path. Rebuilds only when an input changed.
@@ -18,11 +20,13 @@ repo=$(cd "$here/../.." && pwd)
 build=$repo/build
 out=$repo/.cache/testbed/l1.cpio.gz
 bins=()
+scenario_dir=$repo/tests/scenarios
 without_vmm=0
 while [ $# -gt 0 ]; do
     case $1 in
         --build) build=$(realpath -m "$2"); shift 2 ;;
         --bin) bins+=("$(realpath "$2")"); shift 2 ;;
+        --scenario-dir) scenario_dir=$(realpath "$2"); shift 2 ;;
         --out) out=$2; shift 2 ;;
         --without-vmm) without_vmm=1; shift ;;
         *) echo "build-l1: unknown argument $1" >&2; exit 2 ;;
@@ -60,7 +64,7 @@ if [ -n "$qemu" ]; then
     done
 fi
 
-inputs=("$0" "$here"/{l1-init.sh,lib.sh,run-scenarios.sh} "$repo"/tests/scenarios/*.sh
+inputs=("$0" "$here"/{l1-init.sh,lib.sh,run-scenarios.sh} "$scenario_dir"/*.sh
     "$KERNEL" "$guest_initrd" "$BUSYBOX" "${bins[@]}" ${qemu:+"$qemu"} "${qemu_files[@]}")
 key=$(stat -L -c '%n %s %Y' "${inputs[@]}" | sha256sum | cut -d' ' -f1)
 if [ -s "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
@@ -79,7 +83,7 @@ for applet in $("$BUSYBOX" --list-full); do
 done
 install -m 0755 "$here/l1-init.sh" "$stage/init"
 cp "$here/lib.sh" "$here/run-scenarios.sh" "$stage/corral/testbed/"
-for f in "$repo"/tests/scenarios/*.sh; do cp "$f" "$stage/corral/scenarios/"; done
+for f in "$scenario_dir"/*.sh; do cp "$f" "$stage/corral/scenarios/"; done
 cp "$KERNEL" "$stage/corral/guest/vmlinuz"
 cp "$guest_initrd" "$stage/corral/guest/initrd.gz"
 

@@ -11,6 +11,8 @@
 #   --testbed       use the testbed even on a capable host
 #   --without-vmm   do not require corral-vmm (to check the testbed itself)
 #   --bin FILE      another program for L1's /corral/bin (repeatable)
+#   --scenario-dir DIR  where the scenarios are (default: tests/scenarios;
+#                   bench/run.sh uses bench/scenarios)
 #   --timeout SECS  limit for the whole run (default 1200)
 #   --scenario-timeout SECS   limit per scenario (default 300)
 #   --log FILE      L1's console log (default .cache/testbed/l1-console.log);
@@ -34,6 +36,7 @@ log=$repo/.cache/testbed/l1-console.log
 demo=0
 verbose=0
 scenarios=()
+scenario_dir=$repo/tests/scenarios
 flags=() # for build-l1.sh
 while [ $# -gt 0 ]; do
     case $1 in
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
         --testbed) force_testbed=1; shift ;;
         --without-vmm) without_vmm=1; flags+=(--without-vmm); shift ;;
         --bin) flags+=(--bin "$2"); shift 2 ;;
+        --scenario-dir) scenario_dir=$(cd "$2" && pwd); flags+=(--scenario-dir "$scenario_dir"); shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --scenario-timeout) scenario_timeout=$2; shift 2 ;;
         --log) log=$2; shift 2 ;;
@@ -139,7 +143,7 @@ if [ $force_testbed = 0 ] && capable_host; then
     echo "testbed: this host has VT-x/AMD-V: running the scenarios directly on it"
     export CORRAL_VMM=$vmm CORRAL_BIN=$build/src/vmm GUEST_KERNEL=$KERNEL GUEST_KVER=$KVER \
         GUEST_INITRD=$repo/.cache/testbed/guest-initrd.gz TESTBED=$here \
-        SCENARIOS=$repo/tests/scenarios CORRAL_SCENARIO_TIMEOUT=$scenario_timeout CORRAL_SH=bash \
+        SCENARIOS=$scenario_dir CORRAL_SCENARIO_TIMEOUT=$scenario_timeout CORRAL_SH=bash \
         CORRAL_SHOW_LOGS=$verbose
     export QEMU=${QEMU:-$(command -v qemu-system-x86_64 || true)}
     runner=(sh "$here/run-scenarios.sh" "${scenarios[@]}")
