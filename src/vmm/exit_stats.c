@@ -60,9 +60,6 @@ void vm_print_stats(const struct vm *vm)
 {
 	uint64_t total = 0;
 
-	if (vm->first_run_ns)
-		fprintf(stderr, "stats: first KVM_RUN %.2f ms after start\n",
-			(vm->first_run_ns - vm->t0_ns) / 1e6);
 	for (unsigned reason = 0; reason < ARRAY_SIZE(vm->vcpu[0].stats.exits); reason++) {
 		uint64_t n = 0;
 

@@ -39,6 +39,11 @@ struct options {
 	struct vm_options vm;
 };
 
+/* When startup reached each step, for --stats (CLOCK_MONOTONIC ns). */
+struct startup_marks {
+	uint64_t exec, main, files_checked, vm_created, guest_loaded;
+};
+
 struct boot_files {
 	struct mapped_file kernel;
 	struct mapped_file initrd;
@@ -199,16 +204,16 @@ static int exit_status_for(enum vm_stop stop)
 	}
 }
 
-/* The time of exec, if whoever started us recorded it (benchmarks do). */
-static uint64_t start_time(void)
+/* The time of exec, if whoever started us recorded it (benchmarks do);
+ * otherwise main()'s. */
+static uint64_t start_time(uint64_t main_ns)
 {
 	const char *t0 = getenv("CORRAL_T0_NS");
-	uint64_t now = monotonic_ns();
 	unsigned long long v;
 
-	if (t0 && sscanf(t0, "%llu", &v) == 1 && v <= now)
+	if (t0 && sscanf(t0, "%llu", &v) == 1 && v <= main_ns)
 		return v;
-	return now;
+	return main_ns;
 }
 
 static int boot(struct vm *vm, struct console *console, const struct options *o,
@@ -228,8 +233,17 @@ static int boot(struct vm *vm, struct console *console, const struct options *o,
 	return err;
 }
 
+static void print_startup(const struct startup_marks *m, uint64_t first_run)
+{
+	fprintf(stderr, "stats: startup, ms after exec: main %.2f, files checked %.2f, "
+		"VM created %.2f, guest loaded %.2f, first KVM_RUN %.2f\n",
+		(m->main - m->exec) / 1e6, (m->files_checked - m->exec) / 1e6,
+		(m->vm_created - m->exec) / 1e6, (m->guest_loaded - m->exec) / 1e6,
+		first_run ? (first_run - m->exec) / 1e6 : 0.0);
+}
+
 static int run(const struct options *o, const struct guest_memory *layout,
-		struct boot_files *f)
+	       struct boot_files *f, struct startup_marks *marks)
 {
 	struct console console;
 	struct vm vm;
@@ -242,14 +256,21 @@ static int run(const struct options *o, const struct guest_memory *layout,
 		console_close(&console);
 		return EXIT_ERROR;
 	}
-	if (vm_create(&vm, kvm_fd, &o->vm, layout) < 0 || boot(&vm, &console, o, f) < 0)
+	if (vm_create(&vm, kvm_fd, &o->vm, layout) < 0) {
 		status = EXIT_ERROR;
-	else
-		status = exit_status_for(vm_run(&vm));
+	} else {
+		marks->vm_created = monotonic_ns();
+		status = boot(&vm, &console, o, f) < 0 ? EXIT_ERROR : EXIT_POWEROFF;
+		marks->guest_loaded = monotonic_ns();
+		if (status == EXIT_POWEROFF)
+			status = exit_status_for(vm_run(&vm));
+	}
 	/* Restore the terminal before anything else is printed. */
 	console_close(&console);
-	if (o->vm.stats)
+	if (o->vm.stats) {
+		print_startup(marks, vm.first_run_ns);
 		vm_print_stats(&vm);
+	}
 	vm_destroy(&vm);
 	close(kvm_fd);
 	return status;
@@ -257,6 +278,7 @@ static int run(const struct options *o, const struct guest_memory *layout,
 
 int main(int argc, char **argv)
 {
+	struct startup_marks marks = { .main = monotonic_ns() };
 	struct boot_files files = { 0 };
 	struct guest_memory layout;
 	struct options o;
@@ -265,7 +287,7 @@ int main(int argc, char **argv)
 	log_init(argv[0], LOG_LEVEL_INFO);
 	if (parse_options(argc, argv, &o) < 0)
 		return EXIT_ERROR;
-	o.vm.t0_ns = start_time();
+	marks.exec = start_time(marks.main);
 	/* A console reader that goes away must not kill the VMM. */
 	signal(SIGPIPE, SIG_IGN);
 	if (guest_memory_layout(&layout, o.vm.memory) < 0) {
@@ -276,7 +298,8 @@ int main(int argc, char **argv)
 		free_boot_files(&files);
 		return EXIT_ERROR;
 	}
-	status = run(&o, &layout, &files);
+	marks.files_checked = monotonic_ns();
+	status = run(&o, &layout, &files, &marks);
 	free_boot_files(&files);
 	return status;
 }

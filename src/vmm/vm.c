@@ -64,7 +64,6 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_options *opt,
 	*vm = (struct vm){ .opt = *opt, .kvm_fd = kvm_fd, .vm_fd = -1, .mem = *layout,
 			   .nvcpus = opt->vcpus, .stop_fd = -1, .signal_fd = -1,
 			   .timer_fd = -1 };
-	vm->t0_ns = opt->t0_ns;
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
 		vm->vcpu[i].fd = -1;
 	vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);

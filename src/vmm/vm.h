@@ -56,7 +56,6 @@ struct vm_options {
 	unsigned vcpus;
 	unsigned shutdown_timeout;    /* seconds after SIGTERM before a hard stop */
 	bool stats;
-	uint64_t t0_ns;               /* when the VMM was exec'd, CLOCK_MONOTONIC */
 };
 
 struct vm {
@@ -78,8 +77,7 @@ struct vm {
 	int timer_fd;                 /* the shutdown timeout */
 	bool power_button_pressed;
 
-	uint64_t t0_ns;               /* when the VMM started (or was exec'd) */
-	_Atomic uint64_t first_run_ns;
+	_Atomic uint64_t first_run_ns;  /* when vCPU 0 first entered KVM_RUN */
 };
 
 /* Creates the VM with `opt` on an open /dev/kvm; `mem` is a computed layout. */
