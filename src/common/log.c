@@ -20,11 +20,6 @@ void log_set_level(enum log_level max_level)
 	log_max_level = max_level;
 }
 
-enum log_level log_get_level(void)
-{
-	return log_max_level;
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const prefix[] = {

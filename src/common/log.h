@@ -15,7 +15,6 @@ enum log_level { LOG_LEVEL_SILENT = -1, LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEV
 
 void log_init(const char *program, enum log_level max_level);
 void log_set_level(enum log_level max_level);
-enum log_level log_get_level(void);
 
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -252,6 +252,10 @@ static int run(const struct options *o, const struct guest_memory *layout,
 	kvm_fd = kvm_host_open(o->vm.vcpus);
 	if (kvm_fd < 0)
 		return kvm_fd == -ENOTSUP ? EXIT_UNSUPPORTED_HOST : EXIT_ERROR;
+	if (vm_block_signals() < 0) {
+		close(kvm_fd);
+		return EXIT_ERROR;
+	}
 	if (console_open(&console, o->console) < 0) {
 		console_close(&console);
 		return EXIT_ERROR;

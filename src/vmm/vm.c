@@ -187,26 +187,38 @@ static void on_console_escape(void *ctx)
 	request_shutdown(ctx, "Ctrl-]");
 }
 
-/* SIGTERM and SIGINT arrive through a signalfd on the main thread; blocking
- * them before the vCPU threads start keeps them off those threads. */
+static void vm_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
+int vm_block_signals(void)
+{
+	sigset_t set;
+
+	vm_signal_set(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	/* pthread_sigmask fails only for a bad `how`; nothing to report. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return vcpu_install_kick_handler();
+}
+
+/* SIGTERM and SIGINT, blocked since vm_block_signals(), arrive through a
+ * signalfd on the main thread; the vCPU threads inherit the block. */
 static int open_signals(struct vm *vm)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, VCPU_KICK_SIGNAL);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) < 0)
-		return log_errno("pthread_sigmask");
-	sigdelset(&set, VCPU_KICK_SIGNAL);
+	vm_signal_set(&set);
 	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (vm->signal_fd < 0)
 		return log_errno("signalfd");
 	vm->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (vm->timer_fd < 0)
 		return log_errno("timerfd_create");
-	return vcpu_install_kick_handler();
+	return 0;
 }
 
 static int setup_loop(struct vm *vm)

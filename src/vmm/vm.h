@@ -80,6 +80,11 @@ struct vm {
 	_Atomic uint64_t first_run_ns;  /* when vCPU 0 first entered KVM_RUN */
 };
 
+/* Blocks SIGTERM and SIGINT (handled by vm_run() through a signalfd, so one
+ * that arrives during setup waits for it) and the vCPU kick signal. Call it
+ * before creating threads or touching the terminal. */
+int vm_block_signals(void);
+
 /* Creates the VM with `opt` on an open /dev/kvm; `mem` is a computed layout. */
 int vm_create(struct vm *vm, int kvm_fd, const struct vm_options *opt,
 	      const struct guest_memory *layout);
