@@ -2,6 +2,8 @@
 # The reference for boot-64vcpu: the same 64-vCPU guest under QEMU/KVM in the
 # same testbed. If this fails as often, the testbed is what fails.
 set -eu
+# AP bring-up of 64 vCPUs under emulation takes 80-120 s; allow more.
+CORRAL_BOOT_TIMEOUT=280
 . "$TESTBED/lib.sh"
 
 QEMU=${QEMU:-$(command -v qemu-system-x86_64 || true)}
