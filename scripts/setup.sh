@@ -43,6 +43,9 @@ setup_dir() {
     fi
     ninja -C "$dir"
 }
-setup_dir build
+# The code builds warning-free (-Wall -Wextra and more, see meson.build) with
+# gcc and clang, and these builds keep it so: a warning fails them.
+setup_dir build -Dwerror=true
 # b_lundef=false: needed with clang's sanitizers, harmless with gcc's.
-setup_dir build-asan -Db_sanitize=address,undefined -Db_lundef=false
+setup_dir build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+CC=clang setup_dir build-clang -Dwerror=true

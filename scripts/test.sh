@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (CI runs exactly this):
-#   1. scripts/setup.sh: install what is missing, build build/ and build-asan/
+#   1. scripts/setup.sh: install what is missing, build build/, build-asan/ and
+#      build-clang/, all with -Werror
 #   2. unit tests under ASan/UBSan (meson test -C build-asan)
 #   3. native checks (tests/testbed/native-checks.sh)
 #   4. the integration scenarios (tests/testbed/run.sh): in the testbed, or
