@@ -31,9 +31,12 @@ static int open_stdio(struct console *c)
 	c->out_fd = STDOUT_FILENO;
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &c->saved_termios) < 0)
 		return 0;
-	/* Raw mode: every key, Ctrl-C included, goes to the guest. */
+	/* Raw input: every key, Ctrl-C included, goes to the guest. Output
+	 * processing stays on, so our own messages on stderr still start at
+	 * column 0; the guest's "\r\n" is unharmed by it. */
 	raw = c->saved_termios;
 	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST;
 	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0)
 		return log_errno("tcsetattr");
 	c->tty = true;
