@@ -73,10 +73,7 @@ static int open_unix(struct console *c, const char *path)
 	struct stat st;
 	int fd;
 
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		log_error("console socket path is too long: %s", path);
-		return -ENAMETOOLONG;
-	}
+	/* console_parse() checked the length. */
 	strcpy(addr.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -91,34 +88,49 @@ static int open_unix(struct console *c, const char *path)
 	return 0;
 }
 
-int console_open(struct console *c, const char *spec)
+int console_parse(const char *text, struct console_spec *spec)
+{
+	struct sockaddr_un addr;
+
+	*spec = (struct console_spec){ 0 };
+	if (!strcmp(text, "stdio"))
+		spec->kind = CONSOLE_STDIO;
+	else if (!strcmp(text, "pty"))
+		spec->kind = CONSOLE_PTY;
+	else if (!strcmp(text, "none"))
+		spec->kind = CONSOLE_NONE;
+	else if (!strncmp(text, "unix:", 5) && text[5]) {
+		spec->kind = CONSOLE_UNIX;
+		spec->path = text + 5;
+		if (strlen(spec->path) >= sizeof(addr.sun_path)) {
+			log_error("console socket path is too long (at most %zu bytes): %s",
+				  sizeof(addr.sun_path) - 1, spec->path);
+			return -ENAMETOOLONG;
+		}
+	} else {
+		log_error("invalid --console '%s': expected stdio, pty, unix:PATH or none", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int console_open(struct console *c, const struct console_spec *spec)
 {
 	int ready;
 
-	*c = (struct console){ .in_fd = -1, .out_fd = -1, .listen_fd = -1,
+	*c = (struct console){ .kind = spec->kind, .in_fd = -1, .out_fd = -1, .listen_fd = -1,
 			       .pty_peer_fd = -1, .ready_fd = -1 };
 	pthread_mutex_init(&c->out_lock, NULL);
 	ready = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ready < 0)
 		return log_errno("eventfd");
 	c->ready_fd = ready;
-	if (!strcmp(spec, "stdio")) {
-		c->kind = CONSOLE_STDIO;
-		return open_stdio(c);
+	switch (spec->kind) {
+	case CONSOLE_STDIO: return open_stdio(c);
+	case CONSOLE_PTY: return open_pty(c);
+	case CONSOLE_UNIX: return open_unix(c, spec->path);
+	case CONSOLE_NONE: return 0;
 	}
-	if (!strcmp(spec, "pty")) {
-		c->kind = CONSOLE_PTY;
-		return open_pty(c);
-	}
-	if (!strncmp(spec, "unix:", 5) && spec[5]) {
-		c->kind = CONSOLE_UNIX;
-		return open_unix(c, spec + 5);
-	}
-	if (!strcmp(spec, "none")) {
-		c->kind = CONSOLE_NONE;
-		return 0;
-	}
-	log_error("invalid --console '%s': expected stdio, pty, unix:PATH or none", spec);
 	return -EINVAL;
 }
 

@@ -26,6 +26,12 @@
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_PTY, CONSOLE_UNIX, CONSOLE_NONE };
 
+/* A parsed --console argument. */
+struct console_spec {
+	enum console_kind kind;
+	const char *path;           /* CONSOLE_UNIX: the socket's path */
+};
+
 typedef size_t (*console_deliver_fn)(void *ctx, const uint8_t *buf, size_t len);
 
 struct console {
@@ -50,8 +56,13 @@ struct console {
 	void *escape_ctx;
 };
 
-/* Parses and opens "stdio", "pty", "unix:PATH" or "none". */
-int console_open(struct console *c, const char *spec);
+/* Parses "stdio", "pty", "unix:PATH" or "none"; -EINVAL (with a message)
+ * for anything else. Checks the syntax only, so it can run before any
+ * resource is taken. */
+int console_parse(const char *text, struct console_spec *spec);
+
+/* Opens the console `spec` describes. */
+int console_open(struct console *c, const struct console_spec *spec);
 
 /* Starts reading input on `loop`, handing it to `deliver`. */
 int console_attach(struct console *c, struct event_loop *loop,

@@ -35,7 +35,7 @@ struct options {
 	const char *kernel;
 	const char *initrd;
 	const char *cmdline;
-	const char *console;
+	struct console_spec console;
 	struct vm_options vm;
 };
 
@@ -115,14 +115,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){ .cmdline = "", .console = "stdio",
+	*o = (struct options){ .cmdline = "", .console = { .kind = CONSOLE_STDIO },
 			       .vm = { .memory = MiB(256), .vcpus = 1, .shutdown_timeout = 30 } };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'c': o->cmdline = optarg; break;
-		case 'C': o->console = optarg; break;
+		case 'C':
+			if (console_parse(optarg, &o->console) < 0)
+				return -EINVAL;
+			break;
 		case 's': o->vm.stats = true; break;
 		case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
 		case 'h': usage(stdout); exit(EXIT_POWEROFF);
@@ -247,7 +250,7 @@ static int run(const struct options *o, const struct guest_memory *layout,
 {
 	struct console console;
 	struct vm vm;
-	int kvm_fd, status;
+	int kvm_fd, status, err;
 
 	kvm_fd = kvm_host_open(o->vm.vcpus);
 	if (kvm_fd < 0)
@@ -256,7 +259,7 @@ static int run(const struct options *o, const struct guest_memory *layout,
 		close(kvm_fd);
 		return EXIT_ERROR;
 	}
-	if (console_open(&console, o->console) < 0) {
+	if (console_open(&console, &o->console) < 0) {
 		console_close(&console);
 		return EXIT_ERROR;
 	}
@@ -264,10 +267,9 @@ static int run(const struct options *o, const struct guest_memory *layout,
 		status = EXIT_ERROR;
 	} else {
 		marks->vm_created = monotonic_ns();
-		status = boot(&vm, &console, o, f) < 0 ? EXIT_ERROR : EXIT_POWEROFF;
+		err = boot(&vm, &console, o, f);
 		marks->guest_loaded = monotonic_ns();
-		if (status == EXIT_POWEROFF)
-			status = exit_status_for(vm_run(&vm));
+		status = err < 0 ? EXIT_ERROR : exit_status_for(vm_run(&vm));
 	}
 	/* Restore the terminal before anything else is printed. */
 	console_close(&console);

@@ -24,6 +24,8 @@ head -c $((size / 2)) "$k" >"$WORK/kernel-half"
 # Sparse, so it costs no memory; its name does not say "initrd", the message must.
 truncate -s 300M "$WORK/big-300m"
 long=$(head -c 100000 /dev/zero | tr '\0' x) # the kernel takes 2047 bytes
+: >"$WORK/empty-initrd"
+long_path=$WORK/$(head -c 120 /dev/zero | tr '\0' s)
 
 expect_error not-bzimage 'bzImage' --kernel "$GUEST_INITRD"
 expect_error truncated-4k 'truncated' --kernel "$WORK/kernel-4k"
@@ -40,5 +42,11 @@ expect_error kernel-missing 'No such file' --kernel "$WORK/no-such-kernel"
 assert_stderr 'no-such-kernel' "the message names the file"
 expect_error initrd-missing 'No such file' --kernel "$k" --initrd "$WORK/no-such-initrd"
 assert_stderr 'no-such-initrd' "the message names the file"
+expect_error initrd-empty 'initrd .* is empty' --kernel "$k" --initrd "$WORK/empty-initrd"
+expect_error console-unknown 'invalid --console' --kernel "$k" --console serial
+expect_error console-unix-no-path 'invalid --console' --kernel "$k" --console unix:
+expect_error console-path-too-long 'console socket path is too long' --kernel "$k" \
+    --console "unix:$long_path"
+expect_error shutdown-timeout-garbage 'shutdown-timeout' --kernel "$k" --shutdown-timeout soon
 expect_error no-kernel 'kernel'
 expect_error unknown-option 'frobnicate' --kernel "$k" --frobnicate
