@@ -70,6 +70,7 @@ capable_host() { grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; }
 # longer than a scenario may take, it stops the run (runner_pid): in the
 # testbed that means L1 hung, and its kernel log will say more.
 passed=0 failed=0 skipped=0 done_seen=0 hung=0
+reported=() unfinished=()
 parse_results() {
     local line pending="" current="" in_log=0 status name rest last rs
     local -A result=()
@@ -110,6 +111,7 @@ parse_results() {
             "@@@ RESULT "*)
                 read -r _ _ name status rest <<<"$line"
                 result[$name]=$status
+                reported+=("$name")
                 case $status in
                     PASS) passed=$((passed + 1)); echo "PASS $name ($rest)" ;;
                     SKIP) skipped=$((skipped + 1)); echo "SKIP $name ($rest)" ;;
@@ -121,6 +123,7 @@ parse_results() {
     for name in "${!result[@]}"; do
         if [ "${result[$name]}" = RUNNING ]; then
             failed=$((failed + 1))
+            unfinished+=("$name")
             echo "FAIL $name (no result: the run stopped during it)"
         fi
     done
@@ -157,32 +160,35 @@ else
     # L1's kernel logs to its second serial port (a file): nothing from it
     # between the result lines on the first, yet everything (lockups, KVM
     # warnings) is kept for when something goes wrong.
-    append="console=ttyS1 panic=-1"
-    if [ $demo = 1 ]; then
-        append+=" corral.mode=demo"
-    else
-        append+=" corral.mode=test corral.timeout=$scenario_timeout corral.verbose=$verbose"
-        [ ${#scenarios[@]} = 0 ] || append+=" corral.scenarios=$(IFS=,; echo "${scenarios[*]}")"
-    fi
-    # 6 GiB: the largest scenario boots a 3.5 GiB guest.
-    # 4 CPUs, even on a 2-core host (QEMU runs one thread per emulated CPU):
-    # with 2, guests with more vCPUs than L1 has CPUs (boot-4vcpu) made L1
-    # hang or panic in about 1 run in 6 (RCU stalls and soft lockups in
-    # svm_vcpu_run, with QEMU as the guest's VMM too); with 4, none in 29
-    # runs, at the same speed. thread=single was worse.
-    # CORRAL_L1_SMP / CORRAL_L1_ACCEL override these, for such experiments.
-    # shellcheck disable=SC2054 # the commas belong to -cpu's argument
-    qemu=(qemu-system-x86_64 -accel "${CORRAL_L1_ACCEL:-tcg}" -cpu qemu64,+svm,+npt
-        -smp "${CORRAL_L1_SMP:-4}" -m 6G -nic none
-        -nographic -serial mon:stdio -serial "file:$klog" -no-reboot
-        -kernel "$kernel" -initrd "$l1" -append "$append")
+    # l1_command SCENARIO...: sets runner to boot L1 running those (all if none).
+    l1_command() {
+        local append="console=ttyS1 panic=-1"
+        if [ $demo = 1 ]; then
+            append+=" corral.mode=demo"
+        else
+            append+=" corral.mode=test corral.timeout=$scenario_timeout corral.verbose=$verbose"
+            [ $# = 0 ] || append+=" corral.scenarios=$(IFS=,; echo "$*")"
+        fi
+        # 6 GiB: the largest scenario boots a 3.5 GiB guest.
+        # 4 CPUs, even on a 2-core host (QEMU runs one thread per emulated CPU):
+        # with 2, guests with more vCPUs than L1 has CPUs (boot-4vcpu) made L1
+        # hang or panic in about 1 run in 6 (RCU stalls and soft lockups in
+        # svm_vcpu_run, with QEMU as the guest's VMM too); with 4, none in 29
+        # runs, at the same speed. thread=single was worse.
+        # CORRAL_L1_SMP / CORRAL_L1_ACCEL override these, for such experiments.
+        # shellcheck disable=SC2054 # the commas belong to -cpu's argument
+        runner=(qemu-system-x86_64 -accel "${CORRAL_L1_ACCEL:-tcg}" -cpu qemu64,+svm,+npt
+            -smp "${CORRAL_L1_SMP:-4}" -m 6G -nic none
+            -nographic -serial mon:stdio -serial "file:$klog" -no-reboot
+            -kernel "$kernel" -initrd "$l1" -append "$append")
+    }
+    l1_command "${scenarios[@]}"
     if [ $demo = 1 ]; then
         echo "(L1's kernel log: $klog)"
-        exec "${qemu[@]}"
+        exec "${runner[@]}"
     fi
     echo "testbed: booting L1; console log: $log, L1 kernel log: $klog"
     : >"$klog"
-    runner=("${qemu[@]}")
 fi
 
 # The runner's output goes to $log and to the parser. The runner records
@@ -197,19 +203,19 @@ stop_runner() {
 }
 trap 'stop_runner; rm -f "$pidfile"' EXIT
 trap 'exit 130' INT TERM HUP
-set +e
-{
-    echo "$BASHPID" >"$pidfile"
-    exec timeout -k 10 "$timeout" "${runner[@]}" </dev/null 2>&1
-} | tee "$log" | parse_results
-status=${PIPESTATUS[0]}
-set -e
-: >"$pidfile"
+run_once() {
+    set +e
+    {
+        echo "$BASHPID" >"$pidfile"
+        exec timeout -k 10 "$timeout" "${runner[@]}" </dev/null 2>&1
+    } | tee -a "$log" | parse_results
+    status=${PIPESTATUS[0]}
+    set -e
+    : >"$pidfile"
+}
 
-elapsed=$(($(date +%s) - start))
-rc=0
-if [ $done_seen = 0 ]; then
-    rc=1
+# report_stop: why the run ended without DONE, with the logs that tell more.
+report_stop() {
     if [ $hung = 1 ]; then
         echo "testbed: the run stopped responding"
     elif [ "$status" = 124 ]; then
@@ -224,6 +230,33 @@ if [ $done_seen = 0 ]; then
         tail -n 60 "$klog" | tr -d '\r'
     fi
     echo "----"
+}
+
+: >"$log"
+run_once
+
+# L1 itself sometimes freezes under QEMU's emulated AMD-V (with QEMU as the
+# guest's VMM too; see l1_command). If L1 went silent while no scenario had
+# failed, boot a fresh L1 once for the scenarios that got no result. A
+# scenario that reported a failure is never run again.
+if [ -n "$klog" ] && [ $done_seen = 0 ] && [ $hung = 1 ] && [ $failed = ${#unfinished[@]} ]; then
+    report_stop
+    mapfile -t remaining < <(
+        if [ ${#scenarios[@]} -gt 0 ]; then printf '%s\n' "${scenarios[@]}"
+        else for f in "$scenario_dir"/*.sh; do basename "$f" .sh; done; fi |
+            grep -vxF -f <(printf '%s\n' "${reported[@]}" "") )
+    echo "testbed: L1 froze (an emulator fault, not a scenario failure): booting a fresh L1 once for ${remaining[*]}"
+    failed=0 hung=0 unfinished=()
+    l1_command "${remaining[@]}"
+    : >"$klog"
+    run_once
+fi
+
+elapsed=$(($(date +%s) - start))
+rc=0
+if [ $done_seen = 0 ]; then
+    rc=1
+    report_stop
 fi
 [ $failed = 0 ] || rc=1
 echo "testbed: $passed passed, $failed failed, $skipped skipped in ${elapsed}s"
