@@ -51,6 +51,29 @@ struct char_backend {
 	void *ctx;
 };
 
+struct guest_memory;
+
+/*
+ * What the VMM offers devices that do DMA and interrupt through KVM's fast
+ * paths: guest memory (reached only through guest_ptr()), MSI sources that a
+ * device thread raises by writing to an eventfd (KVM irqfd), and doorbells
+ * that turn a guest write to an MMIO address into an eventfd signal without
+ * bothering the VMM (KVM ioeventfd). Unit tests supply plain eventfds.
+ */
+struct device_host {
+	const struct guest_memory *mem;
+	/* Allocates an MSI source: returns a handle >= 0 and stores in *fd an
+	 * eventfd, owned by the host, whose every write raises the message last
+	 * routed to the handle. Negative errno on failure. */
+	int (*msi_alloc)(void *ctx, int *fd);
+	/* Points MSI source `handle` at message (addr, data). */
+	int (*msi_route)(void *ctx, int handle, uint64_t addr, uint32_t data);
+	/* Makes any write at guest-physical `addr` (`len` bytes wide) signal
+	 * `fd` instead of reaching the device (assign), or stops that. */
+	int (*doorbell)(void *ctx, uint64_t addr, unsigned len, int fd, bool assign);
+	void *ctx;
+};
+
 /* Helpers for the little-endian data buffers of io_ops. */
 static inline uint32_t io_data_get(const uint8_t *data, unsigned size)
 {

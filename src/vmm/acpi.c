@@ -39,6 +39,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ACPI tables are littl
 #define PM_TMR_LEN		4
 #define SERIAL_PORTS		8
 #define RTC_PORTS		2	/* index and data */
+#define PCI_CONFIG_PORTS	8	/* address 0xcf8-0xcfb, data 0xcfc-0xcff */
 #define PVPANIC_PORTS		1
 
 /* §7.4.2: the SLP_TYP value that the VMM's PM1_CNT treats as soft-off. */
@@ -299,6 +300,7 @@ static int check_ports(const struct acpi_config *cfg)
 		{ "pvpanic", cfg->pvpanic_port, PVPANIC_PORTS },
 		{ "COM1", cfg->serial_port, SERIAL_PORTS },
 		{ "RTC", cfg->rtc_port, RTC_PORTS },
+		{ "PCI configuration", cfg->pci_config_port, PCI_CONFIG_PORTS },
 	};
 	size_t i;
 
@@ -324,6 +326,11 @@ static int check_config(const struct acpi_config *cfg, uint64_t base_gpa)
 	if (base_gpa % FACS_ALIGN) {
 		log_error("acpi: tables at %#llx, which is not %u-byte aligned",
 			  (unsigned long long)base_gpa, FACS_ALIGN);
+		return -EINVAL;
+	}
+	if (!cfg->pci_mmio_size || cfg->pci_mmio_base > UINT32_MAX - (cfg->pci_mmio_size - 1)) {
+		log_error("acpi: PCI memory window at %#x, %#x bytes: not below 4 GiB",
+			  cfg->pci_mmio_base, cfg->pci_mmio_size);
 		return -EINVAL;
 	}
 	err = check_irqs(cfg);
@@ -429,6 +436,33 @@ static void put_pvpanic(struct aml_buf *b, const struct acpi_config *cfg)
 	aml_end(b, dev);
 }
 
+/*
+ * The PCI host bridge (PNP0A03) of bus 0. Its _CRS lists the windows it
+ * forwards: Linux assigns and keeps BARs only inside them. It consumes the
+ * configuration ports itself and forwards all other I/O ports.
+ */
+static void put_pci_host(struct aml_buf *b, const struct acpi_config *cfg)
+{
+	size_t dev = aml_device_begin(b, "PCI0");
+	size_t res;
+
+	aml_name(b, "_HID");
+	aml_eisaid(b, "PNP0A03");
+	aml_name(b, "_UID");
+	aml_integer(b, 0);
+	aml_name(b, "_BBN");
+	aml_integer(b, 0);
+	aml_name(b, "_CRS");
+	res = aml_resources_begin(b);
+	aml_res_word_bus(b, 0, 0xff);
+	aml_res_io(b, cfg->pci_config_port, PCI_CONFIG_PORTS);
+	aml_res_word_io(b, 0, cfg->pci_config_port - 1);
+	aml_res_word_io(b, cfg->pci_config_port + PCI_CONFIG_PORTS, 0xffff);
+	aml_res_dword_memory(b, cfg->pci_mmio_base, cfg->pci_mmio_base + cfg->pci_mmio_size - 1);
+	aml_resources_end(b, res);
+	aml_end(b, dev);
+}
+
 /* Name(\_S5_, Package() { SLP_TYPa, SLP_TYPb, reserved, reserved }) (§7.4.2) */
 static void put_soft_off(struct aml_buf *b)
 {
@@ -455,6 +489,7 @@ static size_t put_dsdt(struct aml_buf *b, const struct acpi_config *cfg)
 	put_serial(b, cfg);
 	put_rtc(b, cfg);
 	put_pvpanic(b, cfg);
+	put_pci_host(b, cfg);
 	aml_end(b, sb);
 	table_end(b, start, "DSDT", DSDT_REVISION);
 	return start;

@@ -31,6 +31,9 @@ struct acpi_config {
 	uint8_t serial_irq;		/* 4 */
 	uint16_t rtc_port;		/* 0x70: CMOS RTC (PNP0B00), two ports */
 	uint8_t rtc_century_reg;	/* 0x32: the CMOS byte holding the century, for FADT CENTURY */
+	uint16_t pci_config_port;	/* 0xcf8: configuration mechanism #1, eight ports */
+	uint32_t pci_mmio_base;		/* the host bridge's memory window for BARs */
+	uint32_t pci_mmio_size;
 };
 
 /*

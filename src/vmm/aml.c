@@ -446,3 +446,54 @@ void aml_res_irq(struct aml_buf *b, uint8_t irq)
 	desc[2] = (1u << irq) >> 8;
 	aml_put(b, desc, sizeof(desc));
 }
+
+#define RES_DWORD_TAG     0x87
+#define RES_WORD_TAG      0x88
+#define SPACE_MEMORY      0
+#define SPACE_IO          1
+#define SPACE_BUS         2
+#define FLAGS_FIXED_RANGE 0x0c	/* _MIF and _MAF set, producer, positive decode */
+#define IO_ENTIRE_RANGE   0x03
+#define MEM_READ_WRITE    0x01	/* non-cacheable */
+
+static void put_le(uint8_t *out, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		out[i] = v >> (8 * i);
+}
+
+/* An address space descriptor whose fields are `width` bytes each:
+ * granularity, min, max, translation offset, length. */
+static void put_address_space(struct aml_buf *b, uint8_t tag, unsigned width, uint8_t space,
+			      uint8_t type_flags, uint64_t min, uint64_t max)
+{
+	uint8_t desc[3 + 3 + 5 * 4];
+	unsigned len = 3 + 5 * width;
+
+	desc[0] = tag;
+	put_le(desc + 1, len, 2);
+	desc[3] = space;
+	desc[4] = FLAGS_FIXED_RANGE;
+	desc[5] = type_flags;
+	put_le(desc + 6, 0, width);
+	put_le(desc + 6 + width, min, width);
+	put_le(desc + 6 + 2 * width, max, width);
+	put_le(desc + 6 + 3 * width, 0, width);
+	put_le(desc + 6 + 4 * width, max - min + 1, width);
+	aml_put(b, desc, 3 + len);
+}
+
+void aml_res_word_bus(struct aml_buf *b, uint16_t min, uint16_t max)
+{
+	put_address_space(b, RES_WORD_TAG, 2, SPACE_BUS, 0, min, max);
+}
+
+void aml_res_word_io(struct aml_buf *b, uint16_t min, uint16_t max)
+{
+	put_address_space(b, RES_WORD_TAG, 2, SPACE_IO, IO_ENTIRE_RANGE, min, max);
+}
+
+void aml_res_dword_memory(struct aml_buf *b, uint32_t min, uint32_t max)
+{
+	put_address_space(b, RES_DWORD_TAG, 4, SPACE_MEMORY, MEM_READ_WRITE, min, max);
+}

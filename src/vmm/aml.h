@@ -88,4 +88,14 @@ void aml_res_io(struct aml_buf *b, uint16_t base, uint8_t len);
  * exclusive (§6.4.2.1). irq is 0 to 15. */
 void aml_res_irq(struct aml_buf *b, uint8_t irq);
 
+/*
+ * Address space descriptors for a host bridge's windows (§6.4.3.5), all
+ * fixed-range resource producers: WordBusNumber(), WordIO() over the
+ * entire ISA and non-ISA range, and DWordMemory() read-write,
+ * non-cacheable. Each covers [min, max].
+ */
+void aml_res_word_bus(struct aml_buf *b, uint16_t min, uint16_t max);
+void aml_res_word_io(struct aml_buf *b, uint16_t min, uint16_t max);
+void aml_res_dword_memory(struct aml_buf *b, uint32_t min, uint32_t max);
+
 #endif

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "vmm/guest_memory.h"
+#include "common/guest_memory.h"
 
 int boot_cpu_write_tables(const struct guest_memory *mem);
 int boot_cpu_set_regs(int vcpu_fd, uint64_t entry, uint64_t zero_page);

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/guest_memory.h"
+#include "common/guest_memory.h"
 
 /* The setup header, at offset 0x1f1 of the file and of boot_params. */
 struct setup_header {

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "vmm/guest_memory.h"
+#include "common/guest_memory.h"
 
 #define E820_RAM      1
 #define E820_RESERVED 2

@@ -9,6 +9,8 @@
 #ifndef CORRAL_VMM_LAYOUT_H
 #define CORRAL_VMM_LAYOUT_H
 
+#include "common/guest_memory.h"
+
 #define LAYOUT_GDT          0x00000500ull   /* boot GDT: null, null, code, data, TSS */
 #define LAYOUT_IDT          0x00000520ull   /* empty IDT: interrupts stay off until the kernel sets its own */
 #define LAYOUT_ZERO_PAGE    0x00007000ull   /* struct boot_params */
@@ -23,9 +25,11 @@
 #define LAYOUT_ACPI_SIZE    0x00020000ull
 #define LAYOUT_HIGH_MEMORY  0x00100000ull   /* 1 MiB: the protected-mode kernel is loaded here */
 
-#define LAYOUT_PCI_HOLE     0xc0000000ull   /* 3 GiB: MMIO below 4 GiB (PCI, IOAPIC, LAPIC) */
-#define LAYOUT_4G           0x100000000ull
+#define LAYOUT_PCI_HOLE     GUEST_MEMORY_HOLE  /* 3 GiB: MMIO below 4 GiB (PCI, IOAPIC, LAPIC) */
+#define LAYOUT_4G           GUEST_MEMORY_HIGH
 
+#define LAYOUT_PCI_MMIO     0xc0000000u     /* the host bridge's window for BARs... */
+#define LAYOUT_PCI_MMIO_SIZE 0x3c000000u    /* ...960 MiB, up to 0xfc000000 */
 #define LAYOUT_IOAPIC       0xfec00000u
 #define LAYOUT_LAPIC        0xfee00000u
 #define LAYOUT_TSS          0xfffbd000ull   /* three pages KVM needs for VMX real-mode emulation */

@@ -7,6 +7,11 @@
 #include "devices/i8042.h"
 #include "devices/pvpanic.h"
 #include "devices/serial8250.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_console.h"
+#include "devices/virtio_net.h"
+#include "devices/virtio_rng.h"
+#include "vmm/irq_routing.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -71,6 +76,68 @@ static int register_devices(struct vm *vm, struct machine *m)
 	return err ? -EBUSY : 0;
 }
 
+static int host_msi_alloc(void *vm, int *fd)
+{
+	return irq_routing_add_msi(&((struct vm *)vm)->irq, fd);
+}
+
+static int host_msi_route(void *vm, int handle, uint64_t addr, uint32_t data)
+{
+	return irq_routing_set_msi(&((struct vm *)vm)->irq, handle, addr, data);
+}
+
+static int create_pci(struct vm *vm, struct machine *m)
+{
+	int err = pci_bus_init(&m->pci, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE);
+
+	m->host = (struct device_host){
+		.mem = &vm->mem,
+		.msi_alloc = host_msi_alloc,
+		.msi_route = host_msi_route,
+		.doorbell = vm_set_doorbell,
+		.ctx = vm,
+	};
+	if (!err)
+		err = ioport_register(&vm->io, "pci-config", PCI_CONFIG_PORT, PCI_CONFIG_PORT_LEN,
+				      &pci_config_io_ops, &m->pci);
+	return err;
+}
+
+static int plug(struct machine *m, struct pci_device *d)
+{
+	int err = pci_bus_add(&m->pci, d);
+
+	if (err < 0)
+		log_error("%s: no room on the PCI bus", d->name);
+	return err;
+}
+
+static int create_virtio(struct vm *vm, struct machine *m)
+{
+	const struct machine_devices *want = vm->devices;
+	struct char_backend hvc;
+	int err = 0;
+
+	for (unsigned i = 0; !err && want && i < want->ndisks; i++) {
+		m->disk[i] = virtio_blk_create(&want->disk[i], &m->host);
+		err = m->disk[i] ? plug(m, virtio_blk_pci(m->disk[i])) : -EIO;
+	}
+	for (unsigned i = 0; !err && want && i < want->nnics; i++) {
+		m->nic[i] = virtio_net_create(&want->nic[i], &m->host);
+		err = m->nic[i] ? plug(m, virtio_net_pci(m->nic[i])) : -EIO;
+	}
+	if (!err && want && want->rng) {
+		m->rng = virtio_rng_create(&m->host);
+		err = m->rng ? plug(m, virtio_rng_pci(m->rng)) : -EIO;
+	}
+	if (!err && vm->hvc_console) {
+		hvc = console_backend(vm->hvc_console);
+		m->hvc = virtio_console_create(&m->host, &hvc);
+		err = m->hvc ? plug(m, virtio_console_pci(m->hvc)) : -EIO;
+	}
+	return err;
+}
+
 void machine_acpi_config(unsigned ncpus, struct acpi_config *cfg)
 {
 	*cfg = (struct acpi_config){
@@ -86,6 +153,9 @@ void machine_acpi_config(unsigned ncpus, struct acpi_config *cfg)
 		.serial_irq = MACHINE_SERIAL_IRQ,
 		.rtc_port = MACHINE_RTC_PORT,
 		.rtc_century_reg = CMOS_RTC_CENTURY_REG,
+		.pci_config_port = PCI_CONFIG_PORT,
+		.pci_mmio_base = LAYOUT_PCI_MMIO,
+		.pci_mmio_size = LAYOUT_PCI_MMIO_SIZE,
 	};
 }
 
@@ -114,12 +184,25 @@ int machine_create(struct vm *vm)
 	if (!err)
 		err = register_devices(vm, m);
 	if (!err)
+		err = create_pci(vm, m);
+	if (!err)
+		err = create_virtio(vm, m);
+	if (!err)
 		err = write_acpi_tables(vm, m);
 	return err;
 }
 
 void machine_destroy(struct machine *m)
 {
+	/* Devices first: their threads stop before the bus and memory go. */
+	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++)
+		virtio_blk_destroy(m->disk[i]);
+	for (unsigned i = 0; i < MACHINE_MAX_NICS; i++)
+		virtio_net_destroy(m->nic[i]);
+	virtio_rng_destroy(m->rng);
+	virtio_console_destroy(m->hvc);
+	if (m->pci.mmio_size)
+		pci_bus_fini(&m->pci);
 	serial8250_destroy(m->serial);
 	i8042_destroy(m->i8042);
 	cmos_rtc_destroy(m->rtc);
@@ -138,4 +221,22 @@ size_t machine_console_input(void *opaque, const uint8_t *buf, size_t len)
 void machine_power_button(struct vm *vm)
 {
 	acpi_pm_press_power_button(vm->machine.pm);
+}
+
+size_t machine_hvc_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = opaque;
+
+	return virtio_console_receive(vm->machine.hvc, buf, len);
+}
+
+void machine_mmio(struct vm *vm, uint64_t addr, bool write, uint8_t *data, unsigned size)
+{
+	if (pci_bus_mmio(&vm->machine.pci, addr, write, data, size))
+		return;
+	/* Nothing decodes it: reads see all ones, writes vanish, as on a PC. */
+	if (!write)
+		memset(data, 0xff, size);
+	log_debug("unclaimed MMIO %s at 0x%llx", write ? "write" : "read",
+		  (unsigned long long)addr);
 }

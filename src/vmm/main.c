@@ -36,7 +36,9 @@ struct options {
 	const char *initrd;
 	const char *cmdline;
 	struct console_spec console;
+	struct console_spec hvc;	/* CONSOLE_NONE: no virtio-console */
 	struct vm_options vm;
+	struct machine_devices devices;
 };
 
 /* When startup reached each step, for --stats (CLOCK_MONOTONIC ns). */
@@ -56,12 +58,19 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: corral-vmm --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT]\n"
 		"                  [--memory SIZE] [--vcpus N] [--console stdio|pty|unix:PATH|none]\n"
+		"                  [--disk path=FILE[,ro][,serial=S][,queues=N][,cache=none|writeback]]...\n"
+		"                  [--net tap=NAME|fd=N[,mac=MAC][,bridge=BRIDGE]]... [--rng]\n"
+		"                  [--hvc stdio|pty|unix:PATH]\n"
 		"                  [--shutdown-timeout SECONDS] [--stats] [--verbose]\n"
 		"\n"
 		"Boots a Linux bzImage in a KVM virtual machine until it powers off.\n"
 		"  --memory SIZE      guest RAM, e.g. 512M or 3.5G (default 256M)\n"
 		"  --vcpus N          1 to %d (default 1)\n"
 		"  --console KIND     serial console: stdio (default), pty, unix:PATH, none\n"
+		"  --disk SPEC        a virtio-blk disk (raw image or block device); repeatable\n"
+		"  --net SPEC         a virtio-net NIC on a tap device; repeatable\n"
+		"  --rng              a virtio-rng device fed from the host's getrandom()\n"
+		"  --hvc KIND         a virtio-console (the guest's hvc0), like --console\n"
 		"  --shutdown-timeout after SIGTERM, seconds before a hard stop (default 30)\n"
 		"  --stats            print VM exit statistics at exit\n"
 		"Exit status: 0 poweroff, 1 error, 2 reboot, 3 crash, 4 host cannot run guests,\n"
@@ -98,6 +107,24 @@ static int parse_memory(const char *text, uint64_t *bytes)
 	return 0;
 }
 
+static int add_disk(struct machine_devices *d, const char *spec)
+{
+	if (d->ndisks == MACHINE_MAX_DISKS) {
+		log_error("--disk: at most %d disks", MACHINE_MAX_DISKS);
+		return -EINVAL;
+	}
+	return virtio_blk_parse(spec, &d->disk[d->ndisks++]);
+}
+
+static int add_nic(struct machine_devices *d, const char *spec)
+{
+	if (d->nnics == MACHINE_MAX_NICS) {
+		log_error("--net: at most %d NICs", MACHINE_MAX_NICS);
+		return -EINVAL;
+	}
+	return virtio_net_parse(spec, &d->nic[d->nnics++]);
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -108,6 +135,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "vcpus", required_argument, NULL, 'n' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "shutdown-timeout", required_argument, NULL, 't' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "net", required_argument, NULL, 'N' },
+		{ "rng", no_argument, NULL, 'r' },
+		{ "hvc", required_argument, NULL, 'H' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -116,6 +147,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){ .cmdline = "", .console = { .kind = CONSOLE_STDIO },
+			       .hvc = { .kind = CONSOLE_NONE },
 			       .vm = { .memory = MiB(256), .vcpus = 1, .shutdown_timeout = 30 } };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -124,6 +156,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'c': o->cmdline = optarg; break;
 		case 'C':
 			if (console_parse(optarg, &o->console) < 0)
+				return -EINVAL;
+			break;
+		case 'd':
+			if (add_disk(&o->devices, optarg) < 0)
+				return -EINVAL;
+			break;
+		case 'N':
+			if (add_nic(&o->devices, optarg) < 0)
+				return -EINVAL;
+			break;
+		case 'r': o->devices.rng = true; break;
+		case 'H':
+			if (console_parse(optarg, &o->hvc) < 0)
 				return -EINVAL;
 			break;
 		case 's': o->vm.stats = true; break;
@@ -159,6 +204,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (!o->kernel) {
 		log_error("no kernel: --kernel BZIMAGE is required");
+		return -EINVAL;
+	}
+	if (o->hvc.kind == CONSOLE_STDIO && o->console.kind == CONSOLE_STDIO) {
+		log_error("--hvc stdio needs the serial console elsewhere (--console pty, "
+			  "unix:PATH or none)");
 		return -EINVAL;
 	}
 	return 0;
@@ -219,12 +269,14 @@ static uint64_t start_time(uint64_t main_ns)
 	return main_ns;
 }
 
-static int boot(struct vm *vm, struct console *console, const struct options *o,
-		struct boot_files *f)
+static int boot(struct vm *vm, struct console *console, struct console *hvc,
+		const struct options *o, struct boot_files *f)
 {
 	int err;
 
 	vm->console = console;
+	vm->hvc_console = o->hvc.kind == CONSOLE_NONE ? NULL : hvc;
+	vm->devices = &o->devices;
 	err = machine_create(vm);
 	if (!err)
 		err = bzimage_load(&f->image, &f->plan, &vm->mem, f->initrd.data, o->cmdline,
@@ -248,7 +300,7 @@ static void print_startup(const struct startup_marks *m, uint64_t first_run)
 static int run(const struct options *o, const struct guest_memory *layout,
 	       struct boot_files *f, struct startup_marks *marks)
 {
-	struct console console;
+	struct console console, hvc;
 	struct vm vm;
 	int kvm_fd, status, err;
 
@@ -263,16 +315,24 @@ static int run(const struct options *o, const struct guest_memory *layout,
 		console_close(&console);
 		return EXIT_ERROR;
 	}
+	if (console_open(&hvc, &o->hvc) < 0) {
+		console_close(&hvc);
+		console_close(&console);
+		return EXIT_ERROR;
+	}
 	if (vm_create(&vm, kvm_fd, &o->vm, layout) < 0) {
 		status = EXIT_ERROR;
 	} else {
 		marks->vm_created = monotonic_ns();
-		err = boot(&vm, &console, o, f);
+		err = boot(&vm, &console, &hvc, o, f);
 		marks->guest_loaded = monotonic_ns();
 		status = err < 0 ? EXIT_ERROR : exit_status_for(vm_run(&vm));
 	}
+	/* Device threads may still write to the consoles until they stop. */
+	machine_destroy(&vm.machine);
 	/* Restore the terminal before anything else is printed. */
 	console_close(&console);
+	console_close(&hvc);
 	if (o->vm.stats) {
 		print_startup(marks, vm.first_run_ns);
 		vm_print_stats(&vm);

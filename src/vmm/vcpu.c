@@ -71,16 +71,12 @@ static void handle_io(struct vcpu *vcpu)
 		ioport_dispatch(&vcpu->vm->io, run->io.port, write, data, run->io.size);
 }
 
-/* Nothing is memory-mapped yet (the PCI and virtio work adds it): reads of
- * unclaimed MMIO see all ones, writes are dropped, as on real hardware. */
 static void handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	unsigned len = MIN(run->mmio.len, sizeof(run->mmio.data));
 
-	if (!run->mmio.is_write)
-		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-	log_debug("vcpu %u: unclaimed MMIO %s at 0x%llx", vcpu->index,
-		  run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr);
+	machine_mmio(vcpu->vm, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data, len);
 }
 
 static void report_crash(struct vcpu *vcpu, const char *what)

@@ -34,7 +34,7 @@ static int create_irqchip(struct vm *vm)
 		return log_errno("KVM_CREATE_IRQCHIP");
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return log_errno("KVM_CREATE_PIT2");
-	return irq_routing_init_pc(vm->vm_fd);
+	return irq_routing_init(&vm->irq, vm->vm_fd);
 }
 
 static int register_memory(struct vm *vm)
@@ -87,6 +87,7 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_options *opt,
 void vm_destroy(struct vm *vm)
 {
 	machine_destroy(&vm->machine);
+	irq_routing_fini(&vm->irq);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_fini(&vm->vcpu[i]);
 	free(vm->cpuid);
@@ -111,6 +112,21 @@ void vm_set_irq(void *opaque, unsigned gsi, bool high)
 
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		log_errno("KVM_IRQ_LINE");
+}
+
+int vm_set_doorbell(void *opaque, uint64_t addr, unsigned len, int fd, bool assign)
+{
+	struct vm *vm = opaque;
+	struct kvm_ioeventfd ioeventfd = {
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &ioeventfd) < 0)
+		return log_errno("KVM_IOEVENTFD");
+	return 0;
 }
 
 void vm_request_stop(struct vm *vm, enum vm_stop reason, const char *why)
@@ -235,6 +251,9 @@ static int setup_loop(struct vm *vm)
 		err = event_loop_add(&vm->loop, vm->timer_fd, EPOLLIN, on_shutdown_timeout, vm);
 	if (!err && vm->console)
 		err = console_attach(vm->console, &vm->loop, machine_console_input,
+				     on_console_escape, vm);
+	if (!err && vm->hvc_console)
+		err = console_attach(vm->hvc_console, &vm->loop, machine_hvc_input,
 				     on_console_escape, vm);
 	return err;
 }

@@ -20,8 +20,9 @@
 
 #include "vmm/console.h"
 #include "vmm/event_loop.h"
-#include "vmm/guest_memory.h"
+#include "common/guest_memory.h"
 #include "vmm/ioport.h"
+#include "vmm/irq_routing.h"
 #include "vmm/machine.h"
 
 #define VM_MAX_VCPUS 64
@@ -67,8 +68,11 @@ struct vm {
 	unsigned nvcpus;
 	struct vcpu vcpu[VM_MAX_VCPUS];
 	struct ioport_bus io;
+	struct irq_routing irq;
 	struct machine machine;
-	struct console *console;
+	const struct machine_devices *devices;	/* what machine_create() adds */
+	struct console *console;	/* the UART's */
+	struct console *hvc_console;	/* hvc0's, or NULL for no virtio-console */
 	struct event_loop loop;
 
 	_Atomic int stop_reason;      /* enum vm_stop */
@@ -96,6 +100,10 @@ void vm_request_stop(struct vm *vm, enum vm_stop reason, const char *why);
 
 /* Raises or lowers a GSI of the in-kernel irqchip (an irq_line's `set`). */
 void vm_set_irq(void *vm, unsigned gsi, bool high);
+
+/* Makes a guest write at `addr` signal `fd` (a KVM ioeventfd, `len` 0 for
+ * any width), or stops that; a device_host's `doorbell`. */
+int vm_set_doorbell(void *vm, uint64_t addr, unsigned len, int fd, bool assign);
 
 /* Runs the guest until it stops; returns the reason. */
 enum vm_stop vm_run(struct vm *vm);

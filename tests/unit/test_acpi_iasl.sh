@@ -13,7 +13,8 @@
 #    compiles cleanly (not byte for byte: iasl drops the redundant root
 #    prefix in \_S5_ and \_SB_, and writes a zero End Tag checksum where we
 #    write the real one, which ACPI also allows);
-#  - the DSDT mentions _S5, QEMU0001, PNP0501 and PNP0B00, and the MADT
+#  - the DSDT mentions _S5, QEMU0001, PNP0501, PNP0B00 and the PCI host
+#    bridge PNP0A03 with its bus, I/O and memory windows, and the MADT
 #    lists one Local APIC per vCPU, one I/O APIC, two overrides, one NMI;
 #  - `acpiexec` loads FADT, FACS, DSDT and MADT into the ACPICA core (the
 #    FADT checks Linux runs at boot print "Firmware Warning" there) and
@@ -87,7 +88,10 @@ round_trips() {
 }
 
 dsdt_describes_machine() {
-	for word in '_S5' '"QEMU0001"' 'EisaId ("PNP0501")' 'EisaId ("PNP0B00")'; do
+	for word in '_S5' '"QEMU0001"' 'EisaId ("PNP0501")' 'EisaId ("PNP0B00")' \
+		'EisaId ("PNP0A03")' 'WordBusNumber (ResourceProducer, MinFixed, MaxFixed' \
+		'0x0CF8,             // Range Minimum' 'DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite' \
+		'0xC0000000,' '0xFBFFFFFF,'; do
 		if ! grep -qF "$word" "$1/dsdt.dsl"; then
 			echo "no $word in the DSDT" >"$1/dsdt.words.log"
 			return 1
@@ -142,7 +146,7 @@ for ncpus in 1 64 255; do
 	done
 	report "dsdt disassembly compiles cleanly ($ncpus cpus)" "$dir/dsdt.rt.log" \
 		compiles "$dir" dsdt
-	report "dsdt has _S5, QEMU0001, PNP0501, PNP0B00 ($ncpus cpus)" "$dir/dsdt.words.log" \
+	report "dsdt has _S5, QEMU0001, PNP0501, PNP0B00, PNP0A03 windows ($ncpus cpus)" "$dir/dsdt.words.log" \
 		dsdt_describes_machine "$dir"
 	report "madt lists $ncpus local APICs, the I/O APIC, overrides, NMI" "$dir/apic.count.log" \
 		madt_lists "$dir" "$ncpus"

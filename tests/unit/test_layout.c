@@ -1,7 +1,7 @@
 /* Guest memory layout, guest_ptr() bounds, and the e820 map. */
 #include "test.h"
 #include "vmm/e820.h"
-#include "vmm/guest_memory.h"
+#include "common/guest_memory.h"
 #include "vmm/layout.h"
 #include "common/log.h"
 #include "common/util.h"

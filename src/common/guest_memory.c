@@ -1,5 +1,4 @@
-#include "vmm/guest_memory.h"
-#include "vmm/layout.h"
+#include "common/guest_memory.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -13,11 +12,11 @@ int guest_memory_layout(struct guest_memory *mem, uint64_t size)
 	if (size < GUEST_MEMORY_MIN || size > GUEST_MEMORY_MAX || size % KiB(4))
 		return -EINVAL;
 	mem->total = size;
-	mem->region[0] = (struct guest_region){ .gpa = 0, .size = MIN(size, LAYOUT_PCI_HOLE) };
+	mem->region[0] = (struct guest_region){ .gpa = 0, .size = MIN(size, GUEST_MEMORY_HOLE) };
 	mem->nregions = 1;
-	if (size > LAYOUT_PCI_HOLE) {
+	if (size > GUEST_MEMORY_HOLE) {
 		mem->region[1] = (struct guest_region){
-			.gpa = LAYOUT_4G, .size = size - LAYOUT_PCI_HOLE };
+			.gpa = GUEST_MEMORY_HIGH, .size = size - GUEST_MEMORY_HOLE };
 		mem->nregions = 2;
 	}
 	return 0;

@@ -7,10 +7,11 @@
  * guest_memory_map() backs it with anonymous memory. guest_ptr() is the only
  * way the VMM turns a guest-physical address into a pointer: it checks the
  * whole range lies inside one RAM region, so data supplied by the guest can
- * never make the VMM read or write outside guest memory.
+ * never make the VMM read or write outside guest memory. It lives in common/
+ * because device models reach guest memory (virtqueues) through it too.
  */
-#ifndef CORRAL_VMM_GUEST_MEMORY_H
-#define CORRAL_VMM_GUEST_MEMORY_H
+#ifndef CORRAL_COMMON_GUEST_MEMORY_H
+#define CORRAL_COMMON_GUEST_MEMORY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,8 @@
 #define GUEST_MEMORY_MIN (64ull << 20)
 #define GUEST_MEMORY_MAX (1ull << 40)
 #define GUEST_MEMORY_MAX_REGIONS 2
+#define GUEST_MEMORY_HOLE  0xc0000000ull   /* 3 GiB: RAM stops here for MMIO... */
+#define GUEST_MEMORY_HIGH  0x100000000ull  /* ...and resumes at 4 GiB */
 
 struct guest_region {
 	uint64_t gpa;
