@@ -145,7 +145,7 @@ static bool negotiated(const struct virtio_net *net, unsigned bit)
  * a pattern the kernel would fill in. */
 static bool ifname_valid(const char *name)
 {
-	size_t len = strlen(name);
+	size_t len = strnlen(name, IFNAMSIZ);
 
 	if (!len || len >= IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
@@ -457,12 +457,13 @@ static int tap_check_fd(int fd, char ifname[IFNAMSIZ])
 /* What every tap gets, however it was opened. */
 static int tap_setup(int fd, const char *ifname)
 {
-	int hdr_len = HDR_LEN, flags;
+	int hdr_len = HDR_LEN, flags, err;
 
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+		err = -errno;
 		log_error("--net: tap %s: cannot set the vnet header size: %s", ifname,
-			  strerror(errno));
-		return -errno;
+			  strerror(-err));
+		return err;
 	}
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
@@ -476,6 +477,10 @@ static int net_open_tap(struct virtio_net *net, const struct virtio_net_options 
 	int fd, err;
 
 	if (opt->tap[0] && opt->fd < 0) {
+		if (!ifname_valid(opt->tap) || (opt->bridge[0] && !ifname_valid(opt->bridge))) {
+			log_error("--net: bad tap or bridge name");
+			return -EINVAL;
+		}
 		fd = tap_open(opt->tap, net->ifname);
 		if (fd < 0)
 			return fd;
@@ -965,9 +970,10 @@ static int net_start(void *dev, uint64_t features)
 	net->features = features;
 	offloads = tap_offloads(net);
 	if (ioctl(net->tap, TUNSETOFFLOAD, offloads) < 0) {
+		err = -errno;
 		log_error("virtio-net %s: cannot set the tap's offloads to 0x%x: %s",
-			  net->ifname, offloads, strerror(errno));
-		return -errno;
+			  net->ifname, offloads, strerror(-err));
+		return err;
 	}
 	/* A frame left over from before the reset may not suit the new features. */
 	rx_reset(&net->rx);

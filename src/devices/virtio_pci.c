@@ -184,7 +184,9 @@ static int enable_queues(struct virtio_pci *vp)
 
 		if (!q->enabled)
 			continue;
-		if (virtqueue_enable(&q->vq, vp->host->mem, q->size, q->desc, q->avail, q->used,
+		/* A driver may shrink a queue, never grow it. */
+		if (q->size > vp->info.queue_size ||
+		    virtqueue_enable(&q->vq, vp->host->mem, q->size, q->desc, q->avail, q->used,
 				     event_idx) < 0) {
 			log_warn("%s: queue %u has bad rings (size %u, desc 0x%llx, avail 0x%llx, "
 				 "used 0x%llx)", vp->info.name, i, q->size,
@@ -198,6 +200,10 @@ static int enable_queues(struct virtio_pci *vp)
 
 static void driver_ok(struct virtio_pci *vp)
 {
+	if (!(vp->status & STATUS_FEATURES_OK)) {
+		fail_device(vp, "the driver set DRIVER_OK without FEATURES_OK");
+		return;
+	}
 	if (enable_queues(vp) < 0) {
 		fail_device(vp, "the driver set DRIVER_OK with unusable queues");
 		return;
@@ -220,7 +226,11 @@ static void write_status(struct virtio_pci *vp, uint8_t status)
 	if ((status & STATUS_FEATURES_OK) && !(old & STATUS_FEATURES_OK) &&
 	    !features_acceptable(vp))
 		status &= ~STATUS_FEATURES_OK;	/* the driver reads it back and gives up */
-	vp->status = status | (old & STATUS_NEEDS_RESET);
+	/* Only the device sets NEEDS_RESET, possibly from its thread meanwhile. */
+	status &= ~STATUS_NEEDS_RESET;
+	while (!atomic_compare_exchange_weak(&vp->status, &old,
+					     status | (old & STATUS_NEEDS_RESET)))
+		;
 	if ((status & STATUS_DRIVER_OK) && !(old & STATUS_DRIVER_OK) && !vp->started &&
 	    !(old & STATUS_NEEDS_RESET))
 		driver_ok(vp);
@@ -447,7 +457,8 @@ static int add_virtio_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uin
 
 	io_data_put(cap + 8, 4, off);
 	io_data_put(cap + 12, 4, len);
-	memcpy(cap + 16, extra, extra_len);
+	if (extra_len)
+		memcpy(cap + 16, extra, extra_len);
 	return pci_device_add_capability(&vp->pci, cap, 16 + extra_len);
 }
 
