@@ -2,19 +2,31 @@
 # Benchmarks corral-vmm side by side with QEMU in one testbed run (or on the
 # host when it has VT-x/AMD-V) and prints a Markdown summary with ratios.
 #
-# Usage: bench/run.sh [--rounds N] [--build DIR]
+# Usage: bench/run.sh [--rounds N] [--io-rounds N] [--only boot|io] [--build DIR]
+#   boot: boot time and memory (bench-boot); io: virtio-blk fio and
+#   virtio-net iperf3 inside the guest (bench-io). Both by default.
 # Results belong in bench/RESULTS.md together with this command line.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=$repo/build
 rounds=5
+io_rounds=2
+only=
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) rounds=$2; shift 2 ;;
+        --io-rounds) io_rounds=$2; shift 2 ;;
+        --only) only=$2; shift 2 ;;
         --build) build=$2; shift 2 ;;
-        *) echo "usage: bench/run.sh [--rounds N] [--build DIR]" >&2; exit 2 ;;
+        *) echo "usage: bench/run.sh [--rounds N] [--io-rounds N] [--only boot|io] [--build DIR]" >&2
+           exit 2 ;;
     esac
 done
+case $only in
+    '') wanted="bench-boot bench-io" ;;
+    boot|io) wanted=bench-$only ;;
+    *) echo "bench/run.sh: --only boot or io" >&2; exit 2 ;;
+esac
 [ -d "$build" ] || meson setup "$build" "$repo" >/dev/null
 ninja -C "$build" >/dev/null
 
@@ -23,10 +35,54 @@ scenarios=$(mktemp -d)
 trap 'rm -rf "$out" "$scenarios"' EXIT
 cp "$repo"/bench/scenarios/*.sh "$scenarios/"
 # Settings travel as a file beside the scenario: they must reach L1 too.
-echo "BENCH_ROUNDS=$rounds" >"$scenarios/bench-env.sh"
+printf 'BENCH_ROUNDS=%s\nBENCH_IO_ROUNDS=%s\n' "$rounds" "$io_rounds" >"$scenarios/bench-env.sh"
+# shellcheck disable=SC2086 # the scenario list
 "$repo/tests/testbed/run.sh" --build "$build" --verbose \
     --bin "$build/bench/boottime" --scenario-dir "$scenarios" \
-    --scenario-timeout 3000 --timeout 3600 bench-boot | tee "$out" >&2
+    --scenario-timeout 3000 --timeout 7200 $wanted | tee "$out" >&2
+
+if grep -q 'BENCH-IO ' "$out"; then
+    echo "## virtio-blk (fio) and virtio-net (iperf3) in the guest ($(date -u +%F), $io_rounds rounds, median)"
+    echo
+    # BENCH-IO vmm=NAME round=N job=JOB key=value...
+    grep -o 'BENCH-IO .*' "$out" | awk '
+    function median(list,    n, a, i, j, t) {
+        n = split(list, a, " ")
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    function add(row, v) {
+        if (!(row in seen)) { seen[row] = 1; rows[++nrows] = row }
+        val[row, vmm] = val[row, vmm] " " v
+    }
+    {
+        delete f
+        for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+        vmm = f["vmm"]
+        if (!(vmm in known)) { known[vmm] = 1; vmms[++nvmm] = vmm }
+        if (f["job"] == "seqread") add("sequential read (MB/s)", f["read_kbs"] / 1024)
+        if (f["job"] == "seqwrite") add("sequential write (MB/s)", f["write_kbs"] / 1024)
+        if (f["job"] == "randread") add("4 KiB random read (IOPS)", f["read_iops"])
+        if (f["job"] == "randwrite") add("4 KiB random write (IOPS)", f["write_iops"])
+        if (f["job"] == "iperf3") add("TCP guest to L1 (Mbit/s)", f["mbits"])
+    }
+    END {
+        head = "| test | corral"; sep = "|---|---"
+        for (k = 1; k <= nvmm; k++) if (vmms[k] != "corral") { head = head " | " vmms[k] " | corral / " vmms[k]; sep = sep "|---|---" }
+        print head " |"; print sep "|"
+        for (r = 1; r <= nrows; r++) {
+            row = rows[r]; c = median(val[row, "corral"])
+            line = sprintf("| %s | %.0f", row, c)
+            for (k = 1; k <= nvmm; k++) if (vmms[k] != "corral") {
+                q = median(val[row, vmms[k]])
+                line = line sprintf(" | %.0f | %.2f", q, q ? c / q : 0)
+            }
+            print line " |"
+        }
+    }'
+    echo
+fi
+grep -q 'BENCH vmm=' "$out" || exit 0
 
 echo "## Boot to /init and VMM memory overhead ($(date -u +%F), $rounds rounds, median)"
 echo

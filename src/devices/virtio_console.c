@@ -20,44 +20,24 @@ struct virtio_console {
 	bool running;
 };
 
-static void emit(struct virtio_console *con, const struct virtq_chain *chain)
+static uint32_t emit(void *ctx, const struct virtq_chain *chain)
 {
+	struct virtio_console *con = ctx;
+
 	for (unsigned i = 0; i < chain->nout; i++)
 		if (con->backend.write)
 			con->backend.write(con->backend.ctx, chain->iov[i].iov_base,
 					   chain->iov[i].iov_len);
-}
-
-/* Sends everything the guest queued; false if the driver broke the queue. */
-static bool drain_tx(struct virtio_console *con, struct virtqueue *vq)
-{
-	struct iovec iov[CONSOLE_MAX_IOV];
-	struct virtq_chain chain = { .iov = iov, .max_iov = CONSOLE_MAX_IOV };
-	bool used = false;
-	int got;
-
-	do {
-		virtqueue_disable_notify(vq);
-		while ((got = virtqueue_pop(vq, &chain)) > 0) {
-			emit(con, &chain);
-			virtqueue_push(vq, chain.head, 0);
-			used = true;
-		}
-	} while (got == 0 && virtqueue_enable_notify(vq));
-	if (used && virtqueue_should_notify(vq))
-		virtio_pci_notify_queue(con->vp, TX_QUEUE);
-	if (got < 0)
-		virtio_pci_needs_reset(con->vp);
-	return got == 0;
+	return 0;
 }
 
 static void *serve_tx(void *arg)
 {
 	struct virtio_console *con = arg;
-	struct virtqueue *vq = virtio_pci_queue(con->vp, TX_QUEUE);
 	int kick = virtio_pci_kick_fd(con->vp, TX_QUEUE);
 
-	while (drain_tx(con, vq) && worker_wait(&con->tx, kick, true))
+	while (virtio_pci_serve_queue(con->vp, TX_QUEUE, emit, con) &&
+	       worker_wait(&con->tx, kick, true))
 		;
 	return NULL;
 }

@@ -574,6 +574,31 @@ int virtio_pci_kick_fd(struct virtio_pci *vp, unsigned q)
 	return q < vp->info.nqueues ? vp->queue[q].kick_fd : -1;
 }
 
+#define SERVE_MAX_IOV 16
+
+bool virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q, virtio_chain_fn handle,
+			    void *ctx)
+{
+	struct virtqueue *vq = virtio_pci_queue(vp, q);
+	struct iovec iov[SERVE_MAX_IOV];
+	struct virtq_chain chain = { .iov = iov, .max_iov = SERVE_MAX_IOV };
+	bool used = false;
+	int got;
+
+	do {
+		virtqueue_disable_notify(vq);
+		while ((got = virtqueue_pop(vq, &chain)) > 0) {
+			virtqueue_push(vq, chain.head, handle(ctx, &chain));
+			used = true;
+		}
+	} while (got == 0 && virtqueue_enable_notify(vq));
+	if (used && virtqueue_should_notify(vq))
+		virtio_pci_notify_queue(vp, q);
+	if (got < 0)
+		virtio_pci_needs_reset(vp);
+	return got == 0;
+}
+
 static void raise_vector(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
 {
 	atomic_fetch_or(&vp->isr, isr_bit);

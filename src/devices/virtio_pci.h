@@ -76,6 +76,18 @@ struct pci_device *virtio_pci_device(struct virtio_pci *vp);
 struct virtqueue *virtio_pci_queue(struct virtio_pci *vp, unsigned q);
 int virtio_pci_kick_fd(struct virtio_pci *vp, unsigned q);
 
+/*
+ * Serves queue q synchronously, for devices whose requests complete at once
+ * (rng, console output): hands each available chain to `handle`, which
+ * returns how many bytes it wrote into the chain, returns the chain to the
+ * driver, and interrupts it once at the end if it asked. Re-enables
+ * notifications before returning. False if the driver broke the queue (the
+ * device then needs a reset).
+ */
+typedef uint32_t (*virtio_chain_fn)(void *ctx, const struct virtq_chain *chain);
+bool virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q, virtio_chain_fn handle,
+			    void *ctx);
+
 /* Tells the driver queue q has used buffers. Any thread. */
 void virtio_pci_notify_queue(struct virtio_pci *vp, unsigned q);
 /* Tells the driver the device config changed (e.g. link status). */

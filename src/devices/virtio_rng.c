@@ -8,7 +8,6 @@
 #include <sys/random.h>
 
 #define RNG_QUEUE_SIZE 64
-#define RNG_MAX_IOV    16
 
 struct virtio_rng {
 	struct virtio_pci *vp;
@@ -16,10 +15,11 @@ struct virtio_rng {
 };
 
 /* Fills every writable buffer of the chain; returns the bytes written. */
-static uint32_t fill(const struct virtq_chain *chain)
+static uint32_t fill(void *ctx, const struct virtq_chain *chain)
 {
 	uint32_t total = 0;
 
+	(void)ctx;
 	for (unsigned i = chain->nout; i < chain->nout + chain->nin; i++) {
 		uint8_t *p = chain->iov[i].iov_base;
 		size_t left = chain->iov[i].iov_len;
@@ -40,35 +40,13 @@ static uint32_t fill(const struct virtq_chain *chain)
 	return total;
 }
 
-/* Serves every available request; false if the driver broke the queue. */
-static bool drain(struct virtio_rng *rng, struct virtqueue *vq)
-{
-	struct iovec iov[RNG_MAX_IOV];
-	struct virtq_chain chain = { .iov = iov, .max_iov = RNG_MAX_IOV };
-	bool used = false;
-	int got;
-
-	do {
-		virtqueue_disable_notify(vq);
-		while ((got = virtqueue_pop(vq, &chain)) > 0) {
-			virtqueue_push(vq, chain.head, fill(&chain));
-			used = true;
-		}
-	} while (got == 0 && virtqueue_enable_notify(vq));
-	if (used && virtqueue_should_notify(vq))
-		virtio_pci_notify_queue(rng->vp, 0);
-	if (got < 0)
-		virtio_pci_needs_reset(rng->vp);
-	return got == 0;
-}
-
 static void *serve(void *arg)
 {
 	struct virtio_rng *rng = arg;
-	struct virtqueue *vq = virtio_pci_queue(rng->vp, 0);
 	int kick = virtio_pci_kick_fd(rng->vp, 0);
 
-	while (drain(rng, vq) && worker_wait(&rng->worker, kick, true))
+	while (virtio_pci_serve_queue(rng->vp, 0, fill, NULL) &&
+	       worker_wait(&rng->worker, kick, true))
 		;
 	return NULL;
 }
