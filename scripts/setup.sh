@@ -12,7 +12,11 @@ packages=(
     python3                                        # scripts/test.sh reads meson's JSON log
     qemu-system-x86                                # the testbed's L1 (and its firmware)
     acpica-tools                                   # iasl: unit tests decompile our ACPI tables
+    valgrind                                       # callgrind: bench/instructions.sh
     kmod                                           # modinfo/depmod for the guest kernels
+    xz-utils                                       # kernels that ship .ko.xz modules
+    fio iperf3                                     # guest tools (testbed/make-guest-tools.sh); iperf3 also in L1
+    iproute2 qemu-utils                            # L1: ip (bridges, taps), qemu-img
     dpkg apt coreutils util-linux findutils gzip   # the testbed scripts (usually present)
 )
 

@@ -17,8 +17,6 @@ mkdir -p "$WORK/www"
 marker="corral-net-$$-$(date +%s)"
 echo "$marker" >"$WORK/www/hello.txt"
 net_http_serve "$WORK/www" 8080
-# net_http_serve listens on the bridge's first address; this one is eth1's side.
-bg_start "$BUSYBOX" httpd -f -p 10.0.1.1:8080 -h "$WORK/www"
 
 guest_initrd_with - <<EOF2
 . /guest-lib.sh

@@ -2,7 +2,10 @@
 # /init of the test guest ("L2"): busybox sh on Debian's stock cloud kernel.
 # Prints machine-readable "@@ KEY value" lines on the console (ttyS0), then
 # does what corral.action=... on the kernel command line says:
-#   poweroff | reboot | panic | echo | acpi | idle | shell
+#   poweroff | reboot | panic | echo | acpi | idle | shell | script
+# script: runs /scenario.sh (added by lib.sh's guest_initrd_with) with busybox
+# sh, its output on the console, prints "@@ SCRIPT-EXIT <status>" and powers
+# off.
 # /dev/console exists before anything is mounted: the kernel's built-in
 # initramfs always provides it, so this first line needs no setup.
 echo "@@ BOOTED"
@@ -12,9 +15,13 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-# Modules in load order (make-guest-initrd.sh writes the list): pvpanic-mmio
-# binds to ACPI id QEMU0001 (port 0x505) and needs the pvpanic core; button
-# gives the ACPI power button; evdev gives /dev/input/event*.
+# Modules in load order (make-guest-initrd.sh writes the list, dependencies
+# first): pvpanic-mmio binds to ACPI id QEMU0001 (port 0x505) and needs the
+# pvpanic core; button gives the ACPI power button; evdev gives
+# /dev/input/event*; then the virtio-pci transport and the virtio-blk, -net,
+# -console and -rng drivers. Drivers bind to whatever devices exist (none is
+# fine). Devices appear during or shortly after their insmod: scripts wait
+# for the node they need (guest-lib.sh's wait_path).
 while read -r m; do
     insmod "/lib/modules/$m" || echo "@@ INSMOD-FAILED $m"
 done </etc/modules
@@ -89,6 +96,15 @@ case $action in
     idle)
         echo "@@ READY"
         while :; do sleep 3600; done ;;
+    script)
+        if [ -f /scenario.sh ]; then
+            rc=0
+            (cd / && sh /scenario.sh) || rc=$?
+            echo "@@ SCRIPT-EXIT $rc"
+        else
+            echo "@@ SCRIPT-EXIT 127 (no /scenario.sh in the initramfs)"
+        fi
+        poweroff -f ;;
     shell)
         cat <<EOF
 
@@ -102,7 +118,7 @@ EOF
         setsid cttyhack sh -l
         poweroff -f ;;
     *)
-        echo "@@ UNKNOWN-ACTION '${action}' (corral.action= poweroff|reboot|panic|echo|acpi|idle|shell); powering off"
+        echo "@@ UNKNOWN-ACTION '${action}' (corral.action= poweroff|reboot|panic|echo|acpi|idle|shell|script); powering off"
         poweroff -f ;;
 esac
 # Not reached unless the action above failed.

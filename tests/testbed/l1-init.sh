@@ -24,10 +24,17 @@ die() {
     sleep 60
 }
 
+# Modules in load order (build-l1.sh writes the list, dependencies first):
+# kvm-amd; bridge, tun, tap, vhost_net, loop, nf_tables and the bridge
+# family's nft expressions, for the network and storage scenarios.
 while read -r m; do
     insmod "/lib/modules/l1/$m" || die "insmod $m failed; dmesg: $(dmesg | tail -n 5)"
 done </etc/l1-modules
 [ -c /dev/kvm ] || die "no /dev/kvm after loading kvm-amd (dmesg: $(dmesg | grep -i -e kvm -e svm | tail -n 5))"
+[ -c /dev/net/tun ] || die "no /dev/net/tun after loading tun"
+# L1 has no network card (-nic none): loopback, and the bridges and taps
+# that scenarios create (lib.sh: net_bridge, net_tap), are all there is.
+ip link set lo up || die "cannot bring up the loopback interface"
 
 mode=test scenarios='' timeout=''
 # shellcheck disable=SC2013 # the command line is a list of words
@@ -48,7 +55,7 @@ export CORRAL_IN_TESTBED=1
 
 case $mode in
     test)
-        echo "@@@ L1 UP $(cut -d' ' -f1 /proc/uptime)s cpus=$(nproc) kvm=ok"
+        echo "@@@ L1 UP $(cut -d' ' -f1 /proc/uptime)s cpus=$(nproc) kvm=ok tun=ok"
         # shellcheck disable=SC2086 # word splitting of the list is intended
         sh /corral/testbed/run-scenarios.sh $scenarios
         ;;

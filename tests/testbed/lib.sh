@@ -15,7 +15,15 @@
 #   CORRAL_VMM    the corral-vmm binary     GUEST_KERNEL  the guest bzImage
 #   GUEST_INITRD  the guest initramfs       TESTBED       this directory
 #   CORRAL_BIN    directory of corral's binaries
+#   GUEST_TOOLS_DIR  the guest tool archives (NAME.gz: fio, iperf3)
+#   BUSYBOX       a busybox binary (for cpio and httpd)
 # Optional: CORRAL_BOOT_TIMEOUT (seconds per VMM run, default 120).
+#
+# Guest scripts (corral.action=script): guest_initrd_with SCRIPT|- [--tools]
+# [--tool NAME]... builds an initrd holding SCRIPT as /scenario.sh; boot_guest
+# and start_guest use it from then on (BOOT_INITRD). Networks in L1:
+# net_bridge, net_tap, net_http_serve, net_iperf3_server, bg_start; all
+# removed or stopped at exit. See README.md, "Writing a scenario".
 
 : "${CORRAL_VMM:?CORRAL_VMM is not set (run scenarios through tests/testbed/run.sh)}"
 : "${GUEST_KERNEL:?GUEST_KERNEL is not set}"
@@ -29,6 +37,10 @@ BOOT_TIMEOUT=${CORRAL_BOOT_TIMEOUT:-120}
 # scenario still requires status 3, which only pvpanic can produce: the
 # kernel runs the panic notifiers (pvpanic) before it acts on panic=.
 GUEST_CMDLINE=${CORRAL_GUEST_CMDLINE:-console=ttyS0 panic=-1}
+# The initrd that boot_guest and start_guest pass; guest_initrd_with sets it.
+BOOT_INITRD=$GUEST_INITRD
+GUEST_TOOLS_DIR=${GUEST_TOOLS_DIR:-}
+BUSYBOX=${BUSYBOX:-busybox}
 
 # Sanitizer builds: make a report fail the run with a distinctive status
 # instead of status 1, which the bad-input cases expect.
@@ -42,10 +54,20 @@ VMM_NAME=
 VMM_STATUS=
 VMM_SECONDS=
 VMM_FIFO=
+_LIB_BG_PIDS=
+_LIB_NET_LINKS=
+_lib_initrd_n=0
 
 _lib_cleanup() {
-    if [ -n "$VMM_PID" ]; then kill -s KILL "$VMM_PID" 2>/dev/null || :; fi
+    if [ -n "$VMM_PID" ]; then
+        kill -s KILL "$VMM_PID" 2>/dev/null || :
+        wait "$VMM_PID" 2>/dev/null || :
+    fi
     if [ -n "$VMM_FIFO" ]; then exec 7>&-; fi
+    for _lib_p in $_LIB_BG_PIDS; do kill -s TERM "$_lib_p" 2>/dev/null || :; done
+    for _lib_p in $_LIB_BG_PIDS; do wait "$_lib_p" 2>/dev/null || :; done
+    # Newest first: taps before the bridges they are attached to.
+    for _lib_l in $_LIB_NET_LINKS; do ip link del "$_lib_l" 2>/dev/null || :; done
     rm -rf "$WORK"
 }
 trap _lib_cleanup EXIT
@@ -181,7 +203,7 @@ boot_guest() {
     _lib_name=$1
     _lib_action=$2
     shift 2
-    vmm_start "$_lib_name" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+    vmm_start "$_lib_name" --kernel "$GUEST_KERNEL" --initrd "$BOOT_INITRD" \
         --cmdline "$(guest_args_cmdline "$_lib_action")" --console stdio "$@"
     vmm_wait
 }
@@ -192,7 +214,7 @@ start_guest() {
     _lib_name=$1
     _lib_action=$2
     shift 2
-    vmm_start "$_lib_name" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
+    vmm_start "$_lib_name" --kernel "$GUEST_KERNEL" --initrd "$BOOT_INITRD" \
         --cmdline "$(guest_args_cmdline "$_lib_action")" --console stdio "$@"
 }
 start_guest_interactive() {
@@ -269,6 +291,166 @@ assert_stderr() {
     grep -qiE -- "$1" "$WORK/$VMM_NAME.err" ||
         fail "run '$VMM_NAME': expected stderr to match /$1/i${2:+ ($2)}"
     log "ok: stderr matches /$1/i"
+}
+
+# ---- Guest scripts ---------------------------------------------------------
+
+# guest_initrd_with SCRIPT|- [--tools] [--tool NAME]...: build an initrd that
+# is the standard one plus SCRIPT (a file, or '-' for stdin, e.g. a here
+# document) as /scenario.sh, plus the guest tool archives asked for: --tool
+# fio, --tool iperf3 (repeatable), --tools (all of them). Sets BOOT_INITRD to
+# its path in $WORK, which boot_guest and start_guest then pass as --initrd
+# (BOOT_INITRD=$GUEST_INITRD goes back to the standard one); other VMMs
+# (QEMU) take "$BOOT_INITRD" too. Boot it with the action "script": the guest
+# runs /scenario.sh with busybox sh (it can '. /guest-lib.sh' for report and
+# wait_path), its output on the console, then prints "@@ SCRIPT-EXIT <status>"
+# and powers off. Skips the scenario if a tool is not available.
+# The tools are large (fio: ~33 MB packed, ~85 MB unpacked; iperf3: ~3.5 MB,
+# ~8 MB): give such a guest 512M or more.
+guest_initrd_with() {
+    [ $# -ge 1 ] || fail "usage: guest_initrd_with SCRIPT|- [--tools] [--tool NAME]..."
+    _lib_initrd_n=$((_lib_initrd_n + 1))
+    _lib_dir=$WORK/initrd.$_lib_initrd_n.d
+    mkdir -p "$_lib_dir/root"
+    if [ "$1" = - ]; then
+        cat >"$_lib_dir/root/scenario.sh"
+    else
+        cp "$1" "$_lib_dir/root/scenario.sh" || fail "guest_initrd_with: cannot read $1"
+    fi
+    chmod 0755 "$_lib_dir/root/scenario.sh"
+    shift
+    _lib_tools=
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --tools)
+                if [ -z "$GUEST_TOOLS_DIR" ] || [ ! -d "$GUEST_TOOLS_DIR" ]; then
+                    skip "no guest tools (GUEST_TOOLS_DIR='$GUEST_TOOLS_DIR')"
+                fi
+                for _lib_t in "$GUEST_TOOLS_DIR"/*.gz; do
+                    [ -e "$_lib_t" ] || skip "no guest tools in $GUEST_TOOLS_DIR"
+                    _lib_tools="$_lib_tools $_lib_t"
+                done
+                shift ;;
+            --tool)
+                [ $# -ge 2 ] || fail "guest_initrd_with: --tool needs a NAME"
+                _lib_t=$GUEST_TOOLS_DIR/$2.gz
+                if [ -z "$GUEST_TOOLS_DIR" ] || [ ! -f "$_lib_t" ]; then
+                    skip "guest tool '$2' is not available (not installed on the build host? scripts/setup.sh)"
+                fi
+                _lib_tools="$_lib_tools $_lib_t"
+                shift 2 ;;
+            *) fail "guest_initrd_with: unknown argument '$1'" ;;
+        esac
+    done
+    (cd "$_lib_dir/root" && echo scenario.sh | "$BUSYBOX" cpio -o -H newc 2>/dev/null) |
+        gzip -n >"$_lib_dir/script.cpio.gz" || fail "guest_initrd_with: cannot pack the script"
+    BOOT_INITRD=$WORK/initrd.$_lib_initrd_n.gz
+    # shellcheck disable=SC2086 # the tool list is paths without spaces
+    cat "$GUEST_INITRD" "$_lib_dir/script.cpio.gz" $_lib_tools >"$BOOT_INITRD" ||
+        fail "guest_initrd_with: cannot write $BOOT_INITRD"
+    log "guest initrd with the script${_lib_tools:+ and$_lib_tools}: $BOOT_INITRD ($(wc -c <"$BOOT_INITRD") bytes)"
+}
+
+# ---- Background programs and networks (inside L1) ------------------------
+# Test traffic stays between L1 and its guests: L1 has no network card. On
+# a host with VT-x/AMD-V (no L1), the first net_ call re-runs the scenario
+# in a network namespace of its own (unshare --net), so call the net_
+# helpers before booting any guest.
+
+# bg_start PROGRAM [ARGS...]: run a helper program in the background (output
+# to the scenario's log), stopped (SIGTERM) when the scenario exits. Sets
+# BG_PID.
+bg_start() {
+    "$@" &
+    BG_PID=$!
+    _LIB_BG_PIDS="$_LIB_BG_PIDS $BG_PID"
+    log "background: $(_lib_short_args "$@")(pid $BG_PID)"
+}
+
+# busybox sh (L1's) runs its own applets before programs on PATH, and
+# busybox's ip has no 'ip tuntap': make 'ip' iproute2's, for the helpers
+# below and for scenarios.
+_LIB_IP=$(command -v ip 2>/dev/null || :)
+case $_LIB_IP in /*) ;; *) _LIB_IP=$(which ip 2>/dev/null || :) ;; esac
+if [ -n "$_LIB_IP" ]; then
+    ip() { "$_LIB_IP" "$@"; }
+fi
+
+_lib_net_prepare() {
+    [ "${_lib_net_ready:-}" = 1 ] && return 0
+    ip -V 2>/dev/null | grep -q iproute2 || skip "the net_ helpers need iproute2's ip (found: '${_LIB_IP:-none}')"
+    if [ "${CORRAL_IN_TESTBED:-}" != 1 ] && [ "${CORRAL_NETNS:-}" != 1 ]; then
+        [ -z "$VMM_NAME" ] || fail "call the net_ helpers before booting a guest (they may restart the scenario)"
+        command -v unshare >/dev/null || skip "network scenarios outside the testbed need unshare (util-linux)"
+        log "not in the testbed: re-running this scenario in a network namespace of its own"
+        rm -rf "$WORK"
+        trap - EXIT
+        exec env CORRAL_NETNS=1 unshare --net -- "${CORRAL_SH:-sh}" "$0"
+    fi
+    ip link set lo up || fail "cannot bring up lo"
+    _lib_net_ready=1
+}
+
+# net_bridge [NAME [ADDRESS/PREFIX]]: create a bridge (default crlbr0) with
+# that address (default 10.0.0.1/24) and bring it up. Sets NET_BRIDGE (its
+# name; net_tap's default) and NET_HOST_IP (the address without the
+# prefix). Deleted at exit.
+net_bridge() {
+    _lib_net_prepare
+    NET_BRIDGE=${1:-crlbr0}
+    _lib_addr=${2:-10.0.0.1/24}
+    # shellcheck disable=SC2034 # for scenarios
+    NET_HOST_IP=${_lib_addr%/*}
+    # A leftover of a scenario that was killed before its cleanup ran.
+    ip link del "$NET_BRIDGE" 2>/dev/null || :
+    ip link add name "$NET_BRIDGE" type bridge || fail "cannot create bridge $NET_BRIDGE"
+    _LIB_NET_LINKS="$NET_BRIDGE $_LIB_NET_LINKS"
+    ip addr add "$_lib_addr" dev "$NET_BRIDGE" || fail "cannot give $NET_BRIDGE the address $_lib_addr"
+    ip link set "$NET_BRIDGE" up || fail "cannot bring up $NET_BRIDGE"
+    log "bridge $NET_BRIDGE with $_lib_addr"
+}
+
+# net_tap NAME [BRIDGE] [TUNTAP OPTIONS...]: create a persistent tap device
+# NAME (ip tuntap add mode tap vnet_hdr, plus e.g. multi_queue), attach it to
+# BRIDGE (default: the last net_bridge; '' for none) and bring it up. A VMM
+# opens it by name (TUNSETIFF with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR); QEMU:
+# -netdev tap,ifname=NAME,script=no,downscript=no. Deleted at exit.
+net_tap() {
+    _lib_net_prepare
+    _lib_tap=$1
+    _lib_br=${2-${NET_BRIDGE:-}}
+    [ $# -lt 2 ] || shift
+    shift
+    ip link del "$_lib_tap" 2>/dev/null || :
+    ip tuntap add dev "$_lib_tap" mode tap vnet_hdr "$@" || fail "cannot create tap $_lib_tap"
+    _LIB_NET_LINKS="$_lib_tap $_LIB_NET_LINKS"
+    if [ -n "$_lib_br" ]; then
+        ip link set "$_lib_tap" master "$_lib_br" || fail "cannot attach $_lib_tap to $_lib_br"
+    fi
+    ip link set "$_lib_tap" up || fail "cannot bring up $_lib_tap"
+    log "tap $_lib_tap${_lib_br:+ on $_lib_br}"
+}
+
+# net_http_serve DIR [PORT]: serve DIR's files over HTTP (busybox httpd) on
+# PORT (default 8080) of every address L1 has (the bridges' addresses:
+# L1 has no other network), until the scenario exits. The guest gets them
+# with busybox wget: wget -O FILE http://10.0.0.1:8080/NAME.
+net_http_serve() {
+    _lib_net_prepare
+    bg_start "$BUSYBOX" httpd -f -p "${2:-8080}" -h "$1"
+    sleep 0.3
+    kill -0 "$BG_PID" 2>/dev/null || fail "httpd did not start (port ${2:-8080} taken?)"
+}
+
+# net_iperf3_server [PORT]: an iperf3 server on PORT (default 5201) of every
+# address L1 has, until the scenario exits; the guest runs iperf3 -c
+# 10.0.0.1 (--tool iperf3).
+net_iperf3_server() {
+    _lib_net_prepare
+    command -v iperf3 >/dev/null || skip "no iperf3 here"
+    bg_start iperf3 -s -p "${1:-5201}"
+    sleep 0.3
+    kill -0 "$BG_PID" 2>/dev/null || fail "iperf3 server did not start"
 }
 
 # The VMM's arguments for the log, with very long ones abbreviated.

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Build the test guest's ("L2") initramfs: busybox-static with its applet
-# links, /init = guest-init.sh, and a few modules of the cloud kernel.
+# links, /init = guest-init.sh, /guest-lib.sh (for corral.action=script), and
+# the modules of the cloud kernel that the test devices need (see below).
+# Programs such as fio and iperf3 are not here but in separate archives that
+# scenarios append (make-guest-tools.sh, lib.sh's guest_initrd_with).
 #
 # Usage: make-guest-initrd.sh OUT [SRC[:DEST]...]
 #   Each extra SRC is copied into the initramfs at DEST (default: /SRC's
@@ -19,13 +22,23 @@ shift
 # shellcheck source=/dev/null
 . "$here/../../.cache/artifacts/env"
 
-std_modules="drivers/misc/pvpanic/pvpanic.ko drivers/misc/pvpanic/pvpanic-mmio.ko
-    drivers/acpi/button.ko drivers/input/evdev.ko"
+# shellcheck source=stage-lib.sh
+. "$here/stage-lib.sh"
+
+# Modules /init loads, by name; stage_modules adds their dependencies
+# (virtio_ring, virtio, virtio_pci_modern_dev, virtio_pci_legacy_dev,
+# failover, net_failover) and puts each after what it needs. pvpanic-mmio:
+# ACPI id QEMU0001 (port 0x505); button: the ACPI power button; evdev:
+# /dev/input/event*. The virtio drivers are modules in Debian's cloud kernel
+# (virtio-pci, since virtio-mmio devices cannot be declared on its command
+# line); loading them without such devices costs little and fails nothing.
+std_modules="pvpanic-mmio button evdev virtio_pci virtio_blk virtio_net virtio_console
+    virtio-rng"
 
 # Key on everything that goes in: this script, /init, busybox, modules, extras.
 key=$( {
     echo "$KVER $BUSYBOX $*"
-    cat "$0" "$here/guest-init.sh"
+    cat "$0" "$here/guest-init.sh" "$here/guest-lib.sh" "$here/stage-lib.sh"
     for spec in "$@"; do cat "${spec%%:*}" 2>/dev/null || echo "missing $spec"; done
 } | sha256sum | cut -d' ' -f1)
 if [ -s "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
@@ -35,19 +48,18 @@ fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,etc,lib/modules}
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,etc,mnt,lib/modules}
 cp "$BUSYBOX" "$stage/bin/busybox"
 for applet in $("$BUSYBOX" --list-full); do
     [ -e "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"
 done
 install -m 0755 "$here/guest-init.sh" "$stage/init"
+install -m 0644 "$here/guest-lib.sh" "$stage/guest-lib.sh"
 
-# Standard modules, in load order (see guest-init.sh).
+# Standard modules, in load order (guest-init.sh reads /etc/modules).
 : >"$stage/etc/modules"
-for ko in $std_modules; do
-    cp "$MODULES/kernel/$ko" "$stage/lib/modules/"
-    basename "$ko" >>"$stage/etc/modules"
-done
+# shellcheck disable=SC2086 # a list of names
+stage_modules "$MODULES" "$stage" lib/modules "$stage/etc/modules" $std_modules
 
 for spec in "$@"; do
     src=${spec%%:*}
@@ -61,7 +73,5 @@ for spec in "$@"; do
     esac
 done
 
-(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | "$BUSYBOX" cpio -o -H newc 2>/dev/null) |
-    gzip -9 -n >"$out.tmp"
-mv "$out.tmp" "$out"
+stage_pack "$stage" "$out" 9
 echo "$key" >"$out.key"

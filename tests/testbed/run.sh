@@ -38,12 +38,13 @@ verbose=0
 scenarios=()
 scenario_dir=$repo/tests/scenarios
 flags=() # for build-l1.sh
+extra_bins=()
 while [ $# -gt 0 ]; do
     case $1 in
         --build) build=$2; shift 2 ;;
         --testbed) force_testbed=1; shift ;;
         --without-vmm) without_vmm=1; flags+=(--without-vmm); shift ;;
-        --bin) flags+=(--bin "$2"); shift 2 ;;
+        --bin) flags+=(--bin "$2"); extra_bins+=("$(realpath "$2")"); shift 2 ;;
         --scenario-dir) scenario_dir=$(cd "$2" && pwd); flags+=(--scenario-dir "$scenario_dir"); shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --scenario-timeout) scenario_timeout=$2; shift 2 ;;
@@ -137,6 +138,7 @@ if [ $force_testbed = 0 ] && capable_host; then
     # shellcheck source=/dev/null
     . "$repo/.cache/artifacts/env"
     "$here/make-guest-initrd.sh" "$repo/.cache/testbed/guest-initrd.gz"
+    "$here/make-guest-tools.sh" "$repo/.cache/testbed/guest-tools"
     if [ $demo = 1 ]; then
         # shellcheck disable=SC2153 # KERNEL comes from the env file
         exec "$vmm" --kernel "$KERNEL" --initrd "$repo/.cache/testbed/guest-initrd.gz" \
@@ -144,8 +146,19 @@ if [ $force_testbed = 0 ] && capable_host; then
             --console stdio
     fi
     echo "testbed: this host has VT-x/AMD-V: running the scenarios directly on it"
-    export CORRAL_VMM=$vmm CORRAL_BIN=$build/src/vmm GUEST_KERNEL=$KERNEL GUEST_KVER=$KVER \
+    # CORRAL_BIN as in L1: corral-vmm, the test tools (tests/testbed/tools)
+    # and the --bin programs, here as links.
+    bindir=$repo/.cache/testbed/native-bin
+    rm -rf "$bindir"
+    mkdir -p "$bindir"
+    for f in "$vmm" "$build"/tests/*; do
+        case $f in "$vmm") ;; *) [ -e "$here/tools/$(basename "$f").c" ] || continue ;; esac
+        if [ -x "$f" ]; then ln -s "$f" "$bindir/"; fi
+    done
+    for f in "${extra_bins[@]}"; do ln -sf "$f" "$bindir/"; done
+    export CORRAL_VMM=$vmm CORRAL_BIN=$bindir GUEST_KERNEL=$KERNEL GUEST_KVER=$KVER \
         GUEST_INITRD=$repo/.cache/testbed/guest-initrd.gz TESTBED=$here \
+        GUEST_TOOLS_DIR=$repo/.cache/testbed/guest-tools BUSYBOX=$BUSYBOX \
         SCENARIOS=$scenario_dir CORRAL_SCENARIO_TIMEOUT=$scenario_timeout CORRAL_SH=bash \
         CORRAL_SHOW_LOGS=$verbose
     export QEMU=${QEMU:-$(command -v qemu-system-x86_64 || true)}
