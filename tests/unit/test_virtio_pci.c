@@ -841,7 +841,7 @@ static uint32_t count_chain(void *ctx, const struct virtq_chain *chain)
 static void serve_queue_hands_chains_over_and_interrupts(void)
 {
 	struct env e;
-	struct virtq_used_elem u;
+	struct virtq_used_elem u = { 0 };
 	unsigned calls = 0;
 	uint64_t buf;
 
