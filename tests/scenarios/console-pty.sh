@@ -9,14 +9,8 @@ start_guest_pty() {
         --cmdline "$(guest_args_cmdline echo)" --console pty
 }
 start_guest_pty
-i=0
-pty=
-while [ -z "$pty" ] && [ $i -lt 100 ]; do
-    pty=$(sed -n 's/.*console on \(\/dev\/pts\/[0-9]*\).*/\1/p' "$(stderr_file)")
-    [ -n "$pty" ] || sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$pty" ] || fail "corral-vmm did not say which pty is the console"
+wait_for_pty
+pty=$PTY
 log "console on $pty"
 # The VMM's own stdout stays empty: read the pty into the console file.
 cat "$pty" >>"$(console_file)" &

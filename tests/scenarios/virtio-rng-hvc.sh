@@ -20,14 +20,8 @@ IFS= read -r line <&3
 report HVC-GOT "$line"
 EOF2
 start_guest run script --memory 256M --rng --hvc pty
-i=0
-pty=
-while [ -z "$pty" ] && [ $i -lt 100 ]; do
-    pty=$(sed -n 's/.*console on \(\/dev\/pts\/[0-9]*\).*/\1/p' "$(stderr_file)")
-    [ -n "$pty" ] || sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$pty" ] || fail "corral-vmm did not say which pty is hvc0"
+wait_for_pty
+pty=$PTY
 log "hvc0 on $pty"
 cat "$pty" >"$WORK/hvc.out" &
 reader=$!

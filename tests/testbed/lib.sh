@@ -244,6 +244,19 @@ wait_for_console() {
     log "console shows '$1'"
 }
 
+# wait_for_pty: waits until the running VMM names its pty on stderr
+# ("console on /dev/pts/N": --console pty or --hvc pty); sets PTY to it.
+wait_for_pty() {
+    _lib_i=0
+    PTY=
+    while [ -z "$PTY" ] && [ $_lib_i -lt 100 ]; do
+        PTY=$(sed -n 's/.*console on \(\/dev\/pts\/[0-9]*\).*/\1/p' "$(stderr_file)")
+        [ -n "$PTY" ] || sleep 0.1
+        _lib_i=$((_lib_i + 1))
+    done
+    [ -n "$PTY" ] || fail "run '$VMM_NAME': the VMM did not say which pty it opened"
+}
+
 # console_value KEY: the rest of the first "@@ KEY ..." line of the last run.
 console_value() {
     tr -d '\r' <"$WORK/$VMM_NAME.out" | sed -n "s/.*@@ $1 //p" | head -n 1
