@@ -50,3 +50,21 @@ expect_error console-path-too-long 'console socket path is too long' --kernel "$
 expect_error shutdown-timeout-garbage 'shutdown-timeout' --kernel "$k" --shutdown-timeout soon
 expect_error no-kernel 'kernel'
 expect_error unknown-option 'frobnicate' --kernel "$k" --frobnicate
+
+# Devices: option syntax is checked before KVM; files and taps when the
+# machine is built, each named in the message, and nothing is left running.
+: >"$WORK/disk.img"
+truncate -s 1M "$WORK/disk.img"
+expect_error disk-no-path 'disk.*path' --kernel "$k" --disk ro
+expect_error disk-unknown-key 'disk.*frobnicate' --kernel "$k" --disk "path=$WORK/disk.img,frobnicate=1"
+expect_error disk-queues-0 'disk.*queues' --kernel "$k" --disk "path=$WORK/disk.img,queues=0"
+expect_error disk-serial-too-long 'disk.*serial' --kernel "$k" \
+    --disk "path=$WORK/disk.img,serial=abcdefghijklmnopqrstuvwxyz"
+expect_error disk-cache-bad 'disk.*cache' --kernel "$k" --disk "path=$WORK/disk.img,cache=sometimes"
+expect_error disk-missing 'no-such-disk' --kernel "$k" --disk "path=$WORK/no-such-disk.img"
+expect_error net-no-tap 'net' --kernel "$k" --net mac=00:16:3e:00:00:01
+expect_error net-tap-and-fd 'net' --kernel "$k" --net tap=crlx0,fd=3
+expect_error net-multicast-mac 'net.*mac' --kernel "$k" --net tap=crlx0,mac=01:00:5e:00:00:01
+expect_error net-bad-mac 'net.*mac' --kernel "$k" --net tap=crlx0,mac=00:16:3e:zz:00:01
+expect_error net-no-bridge 'no-such-br' --kernel "$k" --net tap=crlx0,bridge=no-such-br
+expect_error hvc-stdio-twice 'hvc' --kernel "$k" --hvc stdio
