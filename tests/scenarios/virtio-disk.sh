@@ -1,9 +1,10 @@
 #!/bin/sh
-# virtio-blk: two disks, one read-write with a serial and one read-only. The
-# guest sees each with its size and serial, makes a filesystem on the first,
-# writes a file, syncs and powers off; L1 finds the file in the image. A
-# second boot reads it back; the read-only disk refuses writes and is
-# unchanged.
+# virtio-blk: an image with a serial and two queues, a read-only image, and a
+# host block device (a loop device in L1). The guest sees each with its size
+# and serial, makes a filesystem on the first, writes a file, syncs and powers
+# off; L1 finds the file in the image. A second boot reads it back; the
+# read-only disk refuses writes and is unchanged; what the guest wrote to the
+# block device is in its backing file.
 set -eu
 . "$TESTBED/lib.sh"
 
@@ -12,6 +13,9 @@ qemu-img create -q -f raw "$WORK/data.img" 64M || fail "qemu-img create failed"
 qemu-img create -q -f raw "$WORK/ro.img" 8M || fail "qemu-img create failed"
 printf '%s' "ro-$marker" | dd of="$WORK/ro.img" conv=notrunc 2>/dev/null
 ro_sum=$(md5sum <"$WORK/ro.img")
+dd if=/dev/zero of="$WORK/loop.img" bs=1M count=16 2>/dev/null
+loop=$(losetup -f) && losetup "$loop" "$WORK/loop.img" || fail "losetup failed"
+trap 'losetup -d "$loop" 2>/dev/null || :; _lib_cleanup' EXIT
 
 guest_initrd_with - <<EOF2
 . /guest-lib.sh
@@ -22,6 +26,12 @@ report VDA-SECTORS "\$(cat /sys/block/vda/size)"
 report VDA-SERIAL "\$(cat /sys/block/vda/serial)"
 report VDB-SECTORS "\$(cat /sys/block/vdb/size)"
 report VDB-RO "\$(cat /sys/block/vdb/ro)"
+report VDA-QUEUES "\$(ls /sys/block/vda/mq | wc -l)"
+wait_path /sys/block/vdc
+report VDC-SECTORS "\$(cat /sys/block/vdc/size)"
+report VDC-SERIAL "\$(cat /sys/block/vdc/serial)"
+wait_path /dev/vdc
+printf '%s' "loop-$marker" | dd of=/dev/vdc bs=512 seek=8 conv=sync,fsync 2>/dev/null
 wait_path /dev/vda
 wait_path /dev/vdb
 report VDB-HEAD "\$(dd if=/dev/vdb bs=1 count=\$((${#marker} + 3)) 2>/dev/null)"
@@ -39,8 +49,9 @@ umount /mnt
 sync
 report WRITTEN
 EOF2
-boot_guest write script --memory 256M \
-    --disk "path=$WORK/data.img,serial=corral-data0" --disk "path=$WORK/ro.img,ro"
+boot_guest write script --memory 256M --vcpus 2 \
+    --disk "path=$WORK/data.img,serial=corral-data0,queues=2" --disk "path=$WORK/ro.img,ro" \
+    --disk "path=$loop,serial=loop0"
 assert_eq "script exit status" 0 "$(console_value SCRIPT-EXIT)"
 assert_status 0 "the guest powered off"
 assert_eq "vda size (512-byte sectors)" 131072 "$(console_value VDA-SECTORS)"
@@ -50,6 +61,12 @@ assert_eq "vdb is read-only in the guest" 1 "$(console_value VDB-RO)"
 assert_eq "vdb's first bytes, as the guest reads them" "ro-$marker" "$(console_value VDB-HEAD)"
 assert_eq "a write to the read-only disk" refused "$(console_value VDB-WRITE)"
 assert_eq "the read-only image is unchanged" "$ro_sum" "$(md5sum <"$WORK/ro.img")"
+assert_eq "vda's request queues" 2 "$(console_value VDA-QUEUES)"
+assert_eq "vdc (loop device) size (512-byte sectors)" 32768 "$(console_value VDC-SECTORS)"
+assert_eq "vdc serial" loop0 "$(console_value VDC-SERIAL)"
+losetup -d "$loop"
+got=$(dd if="$WORK/loop.img" bs=512 skip=8 count=1 2>/dev/null | tr -d '\0')
+assert_eq "what the guest wrote to the loop device, in its backing file" "loop-$marker" "$got"
 blob_sum=$(console_value BLOB-SUM)
 
 mkdir -p "$WORK/mnt"
