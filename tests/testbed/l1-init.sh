@@ -60,18 +60,32 @@ case $mode in
         sh /corral/testbed/run-scenarios.sh $scenarios
         ;;
     demo)
+        # The demo domain gets what a server gets: a scratch disk, a NIC on
+        # a bridge where L1 serves a page at 10.0.0.1, and a hardware RNG.
+        ip=$(which ip)
+        "$ip" link add name crlbr0 type bridge && "$ip" addr add 10.0.0.1/24 dev crlbr0 &&
+            "$ip" link set crlbr0 up
+        mkdir -p /tmp/www
+        echo "Hello from the host (L1), served to the demo guest over virtio-net." >/tmp/www/index.html
+        busybox httpd -p 10.0.0.1:80 -h /tmp/www
+        dd if=/dev/zero of=/tmp/demo-disk.img bs=1M seek=256 count=0 2>/dev/null
         cat <<EOF
 
 ==> Inside the testbed (L1). Starting corral-vmm with the demo guest; its
     console is this terminal. In the guest, 'poweroff -f' ends the demo.
-    (Ctrl-A x quits QEMU at once.)
+    (Ctrl-A x quits QEMU at once.) The guest has a 256 MiB disk (/dev/vda,
+    serial demo0), a NIC (eth0) on L1's bridge and /dev/hwrng. Try:
+      mke2fs /dev/vda && mount -t ext2 /dev/vda /mnt && df -h /mnt
+      ip link set eth0 up && ip addr add 10.0.0.2/24 dev eth0 && wget -O - http://10.0.0.1/
 
 EOF
         # --console stdio: the VMM makes this console raw while the guest runs.
         rc=0
         "$CORRAL_VMM" --kernel "$GUEST_KERNEL" --initrd "$GUEST_INITRD" \
             --cmdline "console=ttyS0 panic=-1 corral.action=shell" \
-            --memory 512M --vcpus 2 --console stdio || rc=$?
+            --memory 512M --vcpus 2 --console stdio \
+            --disk path=/tmp/demo-disk.img,serial=demo0 \
+            --net tap=vif1.0,bridge=crlbr0,mac=00:16:3e:00:00:01 --rng || rc=$?
         echo
         echo "==> corral-vmm exited with status $rc; leaving the testbed."
         ;;

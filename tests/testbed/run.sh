@@ -140,10 +140,14 @@ if [ $force_testbed = 0 ] && capable_host; then
     "$here/make-guest-initrd.sh" "$repo/.cache/testbed/guest-initrd.gz"
     "$here/make-guest-tools.sh" "$repo/.cache/testbed/guest-tools"
     if [ $demo = 1 ]; then
+        # A scratch disk and an RNG; no NIC here: the demo does not touch
+        # this host's network (in L1 it gets one on a bridge of its own).
+        disk=$repo/.cache/testbed/demo-disk.img
+        [ -e "$disk" ] || truncate -s 256M "$disk"
         # shellcheck disable=SC2153 # KERNEL comes from the env file
         exec "$vmm" --kernel "$KERNEL" --initrd "$repo/.cache/testbed/guest-initrd.gz" \
             --cmdline "console=ttyS0 panic=-1 corral.action=shell" --memory 512M --vcpus 2 \
-            --console stdio
+            --console stdio --disk "path=$disk,serial=demo0" --rng
     fi
     echo "testbed: this host has VT-x/AMD-V: running the scenarios directly on it"
     # CORRAL_BIN as in L1: corral-vmm, the test tools (tests/testbed/tools)
