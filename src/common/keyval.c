@@ -1,11 +1,12 @@
 #include "common/keyval.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* Copies up to the next unescaped `stop` (or ',' or the end) into out. */
+/* Copies up to `stop` or the next ',' (or the end) into out. In a value
+ * (`stop` is '\0'), ",," is a literal comma; a key ends at any comma. */
 static int take(const char **pos, char stop, char *out, size_t max, size_t *len)
 {
 	const char *p = *pos;
@@ -13,9 +14,9 @@ static int take(const char **pos, char stop, char *out, size_t max, size_t *len)
 	*len = 0;
 	while (*p && *p != stop) {
 		if (*p == ',') {
-			if (p[1] != ',')
+			if (stop || p[1] != ',')
 				break;
-			p++;	/* ",," is a literal comma */
+			p++;
 		}
 		if (*len + 1 >= max)
 			return -ENAMETOOLONG;
@@ -58,17 +59,10 @@ int keyval_next(const char **pos, struct keyval *kv, const char *what)
 
 int keyval_uint(const struct keyval *kv, const char *what, unsigned max, unsigned *out)
 {
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = kv->has_value ? strtoul(kv->value, &end, 10) : 0;
-	if (!kv->has_value || !kv->value[0] || *end || errno || v > max ||
-	    kv->value[0] == '-') {
+	if (!kv->has_value || parse_uint(kv->value, max, out) < 0) {
 		log_error("%s: %s must be a number from 0 to %u, not '%s'", what, kv->key, max,
-			  kv->has_value ? kv->value : "");
+			  kv->value);
 		return -EINVAL;
 	}
-	*out = v;
 	return 0;
 }

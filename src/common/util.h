@@ -54,6 +54,10 @@ ssize_t read_full(int fd, void *buf, size_t len);
  * suffixes are binary). Returns 0 or -EINVAL. */
 int parse_size(const char *text, uint64_t *bytes);
 
+/* A plain decimal number from 0 to max (no sign, no suffix, nothing after
+ * it); -EINVAL otherwise. */
+int parse_uint(const char *text, unsigned max, unsigned *out);
+
 /* Nanoseconds on CLOCK_MONOTONIC. */
 uint64_t monotonic_ns(void);
 

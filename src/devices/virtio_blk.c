@@ -1071,7 +1071,7 @@ static int blk_start(void *dev, uint64_t features)
 		q->vq = virtio_pci_queue(blk->vp, i);
 		/* A queue the driver did not enable has no rings (Linux
 		 * enables only as many as it has CPUs for). */
-		if (!q->vq || !q->vq->avail)
+		if (!q->vq || !virtqueue_enabled(q->vq))
 			continue;
 		err = queue_start(q);
 		if (err < 0) {

@@ -114,8 +114,6 @@ static size_t fill_rx(struct virtio_console *con, struct virtqueue *vq, const ui
 	size_t taken = 0;
 	int got = 0;
 
-	if (!vq->avail)
-		return 0;	/* the driver left the receive queue off */
 	while (taken < len) {
 		got = virtqueue_pop(vq, &chain);
 		if (got == 0 && virtqueue_enable_notify(vq))

@@ -558,20 +558,6 @@ static void drop_frame(struct virtio_net *net, bool *warned, const char *dir, co
 	*warned = true;
 }
 
-/* Whether the worker has been told to stop: checked between batches, so a
- * flood of frames cannot hold up a reset. */
-static bool stopping(const struct worker *w)
-{
-	struct pollfd p = { .fd = w->stop_fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) > 0;
-}
-
-static bool queue_enabled(const struct virtqueue *vq)
-{
-	return vq->avail != NULL;	/* the driver never enabled a queue without rings */
-}
-
 /* Transmit. */
 
 /* Sends an interrupt if the batch pushed since the last check calls for one. */
@@ -693,7 +679,7 @@ static bool tx_drain(struct virtio_net *net, struct virtqueue *vq)
 			if (++net->tx.unsignalled < NOTIFY_BATCH)
 				continue;
 			flush_notify(net, vq, TXQ, &net->tx.unsignalled);
-			if (stopping(&net->tx_worker))
+			if (worker_stopping(&net->tx_worker))
 				return false;
 		}
 	} while (got == 0 && virtqueue_enable_notify(vq));
@@ -873,7 +859,7 @@ static enum rx_wait rx_work(struct virtio_net *net, struct virtqueue *vq)
 		if (rx->unsignalled < NOTIFY_BATCH)
 			continue;
 		flush_notify(net, vq, RXQ, &rx->unsignalled);
-		if (stopping(&net->rx_worker))
+		if (worker_stopping(&net->rx_worker))
 			return RX_STOP;
 	}
 }
@@ -978,12 +964,12 @@ static int net_start(void *dev, uint64_t features)
 	/* A frame left over from before the reset may not suit the new features. */
 	rx_reset(&net->rx);
 	net->tx.unsignalled = 0;
-	if (queue_enabled(virtio_pci_queue(net->vp, RXQ))) {
+	if (virtqueue_enabled(virtio_pci_queue(net->vp, RXQ))) {
 		err = worker_start(&net->rx_worker, "virtio-net-rx", rx_serve, net);
 		if (err < 0)
 			return err;
 	}
-	if (queue_enabled(virtio_pci_queue(net->vp, TXQ))) {
+	if (virtqueue_enabled(virtio_pci_queue(net->vp, TXQ))) {
 		err = worker_start(&net->tx_worker, "virtio-net-tx", tx_serve, net);
 		if (err < 0) {
 			worker_stop(&net->rx_worker);

@@ -585,10 +585,6 @@ bool virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q, virtio_chain_fn h
 	bool used = false;
 	int got;
 
-	/* A queue the driver left off has no rings: queue_enable lets it keep
-	 * the device away from a queue (4.1.4.3.2), so that is no error. */
-	if (!vq->avail)
-		return true;
 	do {
 		virtqueue_disable_notify(vq);
 		while ((got = virtqueue_pop(vq, &chain)) > 0) {

@@ -268,8 +268,10 @@ int virtqueue_pop(struct virtqueue *vq, struct virtq_chain *chain)
 	uint16_t avail_idx, pending, head;
 	int err;
 
-	if (!vq_usable(vq))
+	if (vq->broken)
 		return -EIO;
+	if (!vq->avail)
+		return 0;	/* never enabled: the driver left it off, nothing to take */
 	avail_idx = load16(&vq->avail->idx);
 	pending = (uint16_t)(avail_idx - vq->last_avail);
 	if (!pending)
@@ -293,6 +295,11 @@ int virtqueue_pop(struct virtqueue *vq, struct virtq_chain *chain)
 		return err;
 	vq->last_avail++;
 	return 1;
+}
+
+bool virtqueue_enabled(const struct virtqueue *vq)
+{
+	return vq->avail != NULL;
 }
 
 bool virtqueue_has_work(struct virtqueue *vq)

@@ -92,10 +92,16 @@ int virtqueue_enable(struct virtqueue *vq, const struct guest_memory *mem, uint1
 
 /*
  * Takes the next available chain into *chain. Returns 1 if one was taken, 0 if
- * the ring is empty, or -EIO if the driver broke the rules (the queue is then
- * broken and every later call returns -EIO).
+ * the ring is empty or the queue was never enabled, or -EIO if the driver
+ * broke the rules (the queue is then broken and every later call returns
+ * -EIO).
  */
 int virtqueue_pop(struct virtqueue *vq, struct virtq_chain *chain);
+
+/* True once virtqueue_enable() succeeded: the driver turned the queue on
+ * (a driver may leave queues off, virtio 1.x 4.1.4.3.2). A zeroed struct
+ * is a queue that is off; every call on it is a harmless no-op. */
+bool virtqueue_enabled(const struct virtqueue *vq);
 
 /* True if a chain is available (without taking it). */
 bool virtqueue_has_work(struct virtqueue *vq);

@@ -62,3 +62,10 @@ bool worker_wait(struct worker *w, int fd, bool clear)
 		return false;
 	return true;
 }
+
+bool worker_stopping(const struct worker *w)
+{
+	struct pollfd p = { .fd = w->stop_fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}

@@ -31,4 +31,8 @@ void worker_stop(struct worker *w);
  * stop. For threads that wait on one doorbell only. */
 bool worker_wait(struct worker *w, int fd, bool clear);
 
+/* Whether worker_stop() has been called, without waiting: for threads that
+ * check between batches of work so a flood cannot hold up a reset. */
+bool worker_stopping(const struct worker *w);
+
 #endif

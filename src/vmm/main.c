@@ -77,19 +77,6 @@ static void usage(FILE *out)
 		"5 stopped by the host. See docs/corral-vmm.md.\n", VM_MAX_VCPUS);
 }
 
-static int parse_unsigned(const char *text, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_memory(const char *text, uint64_t *bytes)
 {
 	if (parse_size(text, bytes) < 0) {
@@ -179,7 +166,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			break;
 		case 'n':
-			if (parse_unsigned(optarg, VM_MAX_VCPUS, &o->vm.vcpus) < 0 ||
+			if (parse_uint(optarg, VM_MAX_VCPUS, &o->vm.vcpus) < 0 ||
 			    o->vm.vcpus == 0) {
 				log_error("invalid --vcpus '%s': expected 1 to %d", optarg,
 					  VM_MAX_VCPUS);
@@ -187,7 +174,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case 't':
-			if (parse_unsigned(optarg, 86400, &o->vm.shutdown_timeout) < 0) {
+			if (parse_uint(optarg, 86400, &o->vm.shutdown_timeout) < 0) {
 				log_error("invalid --shutdown-timeout '%s': expected seconds",
 					  optarg);
 				return -EINVAL;

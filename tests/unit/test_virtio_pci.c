@@ -457,15 +457,16 @@ static void driver_ok_without_features_ok_needs_reset(void)
 	env_close(&e);
 }
 
-static void driver_ok_with_a_grown_queue_needs_reset(void)
+/* Sets queue q to `size` entries; DRIVER_OK must then fail with NEEDS_RESET. */
+static void expect_reset_for_queue_size(unsigned q, unsigned size)
 {
 	struct env e;
 
 	CHECK(env_open(&e));
 	CHECK_EQ(vdrv_negotiate(&e.d, ~0ull), 0);
-	CHECK_EQ(vdrv_queue_setup(&e.d, 0, 0), 0);
-	cc_write(&e, VDRV_CC_Q_SELECT, 0, 2);
-	cc_write(&e, VDRV_CC_Q_SIZE, 2 * MODEL_QUEUE_SIZE, 2);
+	CHECK_EQ(vdrv_queue_setup(&e.d, q, 0), 0);
+	cc_write(&e, VDRV_CC_Q_SELECT, q, 2);
+	cc_write(&e, VDRV_CC_Q_SIZE, size, 2);
 	log_set_level(LOG_LEVEL_SILENT);
 	vdrv_driver_ok(&e.d);
 	log_set_level(LOG_LEVEL_WARN);
@@ -474,21 +475,14 @@ static void driver_ok_with_a_grown_queue_needs_reset(void)
 	env_close(&e);
 }
 
+static void driver_ok_with_a_grown_queue_needs_reset(void)
+{
+	expect_reset_for_queue_size(0, 2 * MODEL_QUEUE_SIZE);
+}
+
 static void driver_ok_with_a_queue_size_not_a_power_of_two_needs_reset(void)
 {
-	struct env e;
-
-	CHECK(env_open(&e));
-	CHECK_EQ(vdrv_negotiate(&e.d, ~0ull), 0);
-	CHECK_EQ(vdrv_queue_setup(&e.d, 1, 0), 0);
-	cc_write(&e, VDRV_CC_Q_SELECT, 1, 2);
-	cc_write(&e, VDRV_CC_Q_SIZE, MODEL_QUEUE_SIZE - 4, 2);
-	log_set_level(LOG_LEVEL_SILENT);
-	vdrv_driver_ok(&e.d);
-	log_set_level(LOG_LEVEL_WARN);
-	CHECK_EQ(vdrv_status(&e.d), S_UP | VDRV_S_NEEDS_RESET);
-	CHECK_EQ(e.m.starts, 0);
-	env_close(&e);
+	expect_reset_for_queue_size(1, MODEL_QUEUE_SIZE - 4);
 }
 
 static void a_driver_may_shrink_a_queue(void)

@@ -183,12 +183,30 @@ static void enable_accepts_rings_in_high_region(void)
 static void failed_enable_leaves_queue_dead(void)
 {
 	CHECK_EQ(virtqueue_enable(&vq, &mem, 3, DESC, AVAIL, USED, false), -EINVAL);
+	CHECK(!virtqueue_enabled(&vq));
 	CHECK_EQ(virtqueue_pop(&vq, &chain), -EIO);
 	CHECK(!virtqueue_has_work(&vq));
 	CHECK(!virtqueue_should_notify(&vq));
 	CHECK(!virtqueue_enable_notify(&vq));
 	virtqueue_push(&vq, 0, 0);
 	virtqueue_disable_notify(&vq);
+}
+
+/* A driver may leave a queue off: the zeroed queue is empty, not broken. */
+static void a_queue_never_enabled_is_empty(void)
+{
+	struct virtqueue off = { 0 };
+
+	CHECK(!virtqueue_enabled(&off));
+	CHECK_EQ(virtqueue_pop(&off, &chain), 0);
+	CHECK(!virtqueue_has_work(&off));
+	CHECK(!virtqueue_should_notify(&off));
+	CHECK(!virtqueue_enable_notify(&off));
+	virtqueue_push(&off, 0, 0);
+	virtqueue_disable_notify(&off);
+	CHECK(!off.broken);
+	CHECK_EQ(virtqueue_enable(&off, &mem, 8, DESC, AVAIL, USED, false), 0);
+	CHECK(virtqueue_enabled(&off));
 }
 
 static void enable_resets_indices(void)
@@ -914,6 +932,7 @@ int main(void)
 	}
 	RUN(enable_accepts_every_power_of_two_size);
 	RUN(enable_rejects_bad_sizes);
+	RUN(a_queue_never_enabled_is_empty);
 	RUN(enable_rejects_misaligned_rings);
 	RUN(enable_rejects_rings_past_end_of_ram);
 	RUN(enable_counts_the_event_idx_fields);

@@ -8,7 +8,9 @@
  * writes config space as the bus would (through wmask, then config_write),
  * lays out split rings in the fake host's guest memory, notifies a queue by
  * writing its notify address, and waits for the queue's MSI-X vector on the
- * fake host's eventfd for it. No PCI bus is needed.
+ * fake host's eventfd for it. No PCI bus is needed. It spells out the
+ * spec's register layout itself rather than sharing virtio_pci.c's: a
+ * second, independent reading of the spec is what catches a wrong offset.
  *
  * Usage:
  *	struct fake_host fh;   fake_host_init(&fh, 16 << 20);
