@@ -67,15 +67,19 @@ if grep -q 'BENCH-IO ' "$out"; then
         if (f["job"] == "iperf3") add("TCP guest to L1 (Mbit/s)", f["mbits"])
     }
     END {
-        head = "| test | corral"; sep = "|---|---"
-        for (k = 1; k <= nvmm; k++) if (vmms[k] != "corral") { head = head " | " vmms[k] " | corral / " vmms[k]; sep = sep "|---|---" }
+        # Pairs: corral and QEMU with the same vhost setting (vmm=X-vhost-M).
+        for (k = 1; k <= nvmm; k++) if (vmms[k] ~ /^corral-vhost-/) modes[++nmodes] = substr(vmms[k], 14)
+        head = "| test"; sep = "|---"
+        for (m = 1; m <= nmodes; m++) {
+            head = head sprintf(" | corral, vhost %s | QEMU, vhost %s | ratio", modes[m], modes[m])
+            sep = sep "|---|---|---"
+        }
         print head " |"; print sep "|"
         for (r = 1; r <= nrows; r++) {
-            row = rows[r]; c = median(val[row, "corral"])
-            line = sprintf("| %s | %.0f", row, c)
-            for (k = 1; k <= nvmm; k++) if (vmms[k] != "corral") {
-                q = median(val[row, vmms[k]])
-                line = line sprintf(" | %.0f | %.2f", q, q ? c / q : 0)
+            row = rows[r]; line = "| " row
+            for (m = 1; m <= nmodes; m++) {
+                c = median(val[row, "corral-vhost-" modes[m]]); q = median(val[row, "qemu-vhost-" modes[m]])
+                line = line sprintf(" | %.0f | %.0f | %.2f", c, q, q ? c / q : 0)
             }
             print line " |"
         }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Benchmark, not a test: virtio-blk and virtio-net throughput of corral-vmm
 # against QEMU (q35, virtio-blk-pci with aio=io_uring,cache=none,
-# virtio-net-pci on a tap with and without vhost) on the same kernel, disk
-# and bridge, in the same L1 boot, in interleaved rounds. In the guest: fio
+# virtio-net-pci on a tap) on the same kernel, disk and bridge, in the same
+# L1 boot, in interleaved rounds: both without vhost-net (frames move through
+# the VMM) and, where L1 has it, both with it. In the guest: fio
 # on the raw disk (sequential read and write, 1 MiB blocks; 4 KiB random
 # read and write, queue depth 32; O_DIRECT, libaio) and iperf3 from the
 # guest to L1. The disk is a loop device over a file in L1's RAM, so both
@@ -47,9 +48,9 @@ echo "@@ IPERF3 mbits=\$mbits"
 EOF2
 
 run_corral() {
-    vmm_start corral --kernel "$GUEST_KERNEL" --initrd "$BOOT_INITRD" \
+    vmm_start "corral-vhost-$1" --kernel "$GUEST_KERNEL" --initrd "$BOOT_INITRD" \
         --cmdline "$(guest_args_cmdline script) quiet" --console stdio --memory 1G --vcpus 2 \
-        --disk "path=$loop,queues=2" --net "tap=crltap0"
+        --disk "path=$loop,queues=2" --net "tap=crltap0,vhost=$1"
 }
 
 run_qemu() {
@@ -74,9 +75,9 @@ vhost_modes=off
 [ -c /dev/vhost-net ] && vhost_modes="off on"
 round=1
 while [ $round -le "$ROUNDS" ]; do
-    run_corral
-    report_run corral $round
     for v in $vhost_modes; do
+        run_corral $v
+        report_run corral-vhost-$v $round
         run_qemu $v
         report_run qemu-vhost-$v $round
     done

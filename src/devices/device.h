@@ -56,7 +56,8 @@ struct guest_memory;
 /*
  * What the VMM offers devices that do DMA and interrupt through KVM's fast
  * paths: guest memory (reached only through guest_ptr()), MSI sources that a
- * device thread raises by writing to an eventfd (KVM irqfd), and doorbells
+ * device thread raises by writing to an eventfd (KVM irqfd) and the host
+ * masks (so writers outside the VMM are held back too), and doorbells
  * that turn a guest write to an MMIO address into an eventfd signal without
  * bothering the VMM (KVM ioeventfd). Unit tests supply plain eventfds.
  */
@@ -64,10 +65,17 @@ struct device_host {
 	const struct guest_memory *mem;
 	/* Allocates an MSI source: returns a handle >= 0 and stores in *fd an
 	 * eventfd, owned by the host, whose every write raises the message last
-	 * routed to the handle. Negative errno on failure. */
+	 * routed to the handle while the source is unmasked. Sources start
+	 * masked. Negative errno on failure. */
 	int (*msi_alloc)(void *ctx, int *fd);
 	/* Points MSI source `handle` at message (addr, data). */
 	int (*msi_route)(void *ctx, int handle, uint64_t addr, uint32_t data);
+	/* Masks or unmasks MSI source `handle`. While it is masked, writes to
+	 * its eventfd accumulate in the eventfd's counter and raise nothing; on
+	 * unmask, if anything was written meanwhile, the message is raised
+	 * once, and from then on every write raises it. Setting the state the
+	 * source already has does nothing. */
+	int (*msi_mask)(void *ctx, int handle, bool masked);
 	/* Makes any write at guest-physical `addr` (`len` bytes wide) signal
 	 * `fd` instead of reaching the device (assign), or stops that. */
 	int (*doorbell)(void *ctx, uint64_t addr, unsigned len, int fd, bool assign);

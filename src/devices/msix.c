@@ -7,8 +7,10 @@
  * all ones and are dropped.
  *
  * A vector may fire only when its entry is unmasked, the function is not
- * masked and MSI-X is enabled; `masked` caches that for msix_notify(), which
- * takes no lock. Everything that changes it holds m->lock.
+ * masked and MSI-X is enabled. The host holds its MSI source masked
+ * otherwise, so that writes to the eventfd from outside the VMM (vhost) are
+ * held back too, and the eventfd's counter is the pending bit; `masked` is
+ * the state last set on the host, under m->lock.
  */
 #include "devices/msix.h"
 
@@ -16,6 +18,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,33 +36,25 @@
 enum { MSIX_ADDR_LO, MSIX_ADDR_HI, MSIX_DATA, MSIX_CTRL };
 #define MSIX_CTRL_MASKED	0x1	/* the other bits are reserved, read 0 */
 
-/* One write of 1 to the vector's eventfd raises its message. */
-static void msix_fire(struct msix_vector *vec)
-{
-	uint64_t one = 1;
-
-	if (write(vec->fd, &one, sizeof(one)) != sizeof(one))
-		log_debug("msix: cannot signal handle %d", vec->handle);
-}
-
-/* Takes the pending bit and fires if it was set; used wherever a vector may
- * have just become unmasked. The exchange makes sure that of two threads
- * seeing the bit, only one delivers it. */
-static void msix_deliver_pending(struct msix_vector *vec)
-{
-	if (!atomic_load(&vec->masked) && atomic_exchange(&vec->pending, false))
-		msix_fire(vec);
-}
-
-/* Recomputes whether vector `vec` may fire, and delivers what it held back
- * if it now may. Called with m->lock held. */
+/* Recomputes whether vector `vec` may fire and tells the host if that
+ * changed; the host delivers what it held back. If the host fails, the vector
+ * keeps the state the host still has, and the next table or control write
+ * tries again. Called with m->lock held. */
 static void msix_update_mask(struct msix *m, struct msix_vector *vec)
 {
 	bool masked = (vec->ctrl & MSIX_CTRL_MASKED) || m->function_masked ||
 		      !atomic_load(&m->enabled);
+	int err;
 
-	atomic_store(&vec->masked, masked);
-	msix_deliver_pending(vec);
+	if (masked == vec->masked)
+		return;
+	err = m->host->msi_mask(m->host->ctx, vec->handle, masked);
+	if (err) {
+		log_warn("msix: cannot %s handle %d: %s", masked ? "mask" : "unmask", vec->handle,
+			 strerror(-err));
+		return;
+	}
+	vec->masked = masked;
 }
 
 static bool msix_aligned_access(uint32_t offset, unsigned size, uint32_t len)
@@ -124,20 +119,31 @@ void msix_table_write(struct msix *m, uint32_t offset, const uint8_t *data, unsi
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* A masked vector is pending when its eventfd holds a write; looking does
+ * not take it. */
+static bool msix_pending(const struct msix_vector *vec)
+{
+	struct pollfd pfd = { .fd = vec->fd, .events = POLLIN };
+
+	return vec->masked && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
 void msix_pba_read(struct msix *m, uint32_t offset, uint8_t *data, unsigned size)
 {
 	memset(data, 0xff, size);
 	if (!msix_aligned_access(offset, size, msix_pba_size(m->nvectors)))
 		return;
 	memset(data, 0, size);
+	pthread_mutex_lock(&m->lock);
 	for (unsigned byte = 0; byte < size; byte++) {
 		for (unsigned bit = 0; bit < 8; bit++) {
 			unsigned v = (offset + byte) * 8 + bit;
 
-			if (v < m->nvectors && atomic_load(&m->vec[v].pending))
+			if (v < m->nvectors && msix_pending(&m->vec[v]))
 				data[byte] |= 1u << bit;
 		}
 	}
+	pthread_mutex_unlock(&m->lock);
 }
 
 void msix_config_written(struct msix *m, unsigned offset, unsigned size)
@@ -162,27 +168,25 @@ bool msix_enabled(struct msix *m)
 }
 
 /*
- * Lock-free, so device threads never wait on a vCPU writing the table. A
- * notify racing with a mask may still deliver one message, as a message
- * already on its way would on hardware. A notify racing with an unmask must
- * not be lost: the notifier sets the pending bit and then looks at the mask
- * again, while the unmasker clears the mask and then looks at the pending
- * bit; with sequentially consistent atomics at least one of them sees the
- * other's store, and the exchange lets only one deliver.
+ * Lock-free, so device threads never wait on a vCPU writing the table: the
+ * mask is the host's business. A notify racing with a mask may still deliver
+ * one message, as a message already on its way would on hardware; one racing
+ * with an unmask is either held and delivered by the unmask or delivered by
+ * itself.
  */
 void msix_notify(struct msix *m, unsigned v)
 {
-	struct msix_vector *vec;
+	uint64_t one = 1;
 
 	if (v >= m->nvectors)
 		return;
-	vec = &m->vec[v];
-	if (!atomic_load(&vec->masked)) {
-		msix_fire(vec);
-		return;
-	}
-	atomic_store(&vec->pending, true);
-	msix_deliver_pending(vec);
+	if (write(m->vec[v].fd, &one, sizeof(one)) != sizeof(one))
+		log_debug("msix: cannot signal handle %d", m->vec[v].handle);
+}
+
+int msix_vector_fd(struct msix *m, unsigned v)
+{
+	return v < m->nvectors ? m->vec[v].fd : -1;
 }
 
 static int msix_check_layout(const struct pci_device *pci, unsigned bar, unsigned nvectors,
@@ -222,8 +226,7 @@ static int msix_alloc_vectors(struct msix *m)
 		}
 		vec->handle = handle;
 		vec->ctrl = MSIX_CTRL_MASKED;
-		atomic_init(&vec->masked, true);
-		atomic_init(&vec->pending, false);
+		vec->masked = true;	/* as the host's sources start */
 	}
 	return 0;
 }
@@ -255,10 +258,14 @@ int msix_init(struct msix *m, struct pci_device *pci, unsigned bar, unsigned nve
 	int err;
 
 	memset(m, 0, sizeof(*m));
-	err = msix_check_layout(pci, bar, nvectors, table_offset, pba_offset);
-	if (err || !host->msi_alloc) {
-		log_error("msix: %s: bad layout for %u vectors in BAR%u", pci->name, nvectors, bar);
+	if (!host->msi_alloc || !host->msi_mask) {
+		log_error("msix: %s: the host has no MSI sources", pci->name);
 		return -EINVAL;
+	}
+	err = msix_check_layout(pci, bar, nvectors, table_offset, pba_offset);
+	if (err) {
+		log_error("msix: %s: bad layout for %u vectors in BAR%u", pci->name, nvectors, bar);
+		return err;
 	}
 	err = -pthread_mutex_init(&m->lock, NULL);
 	if (err)

@@ -4,11 +4,13 @@
  * through the host's MSI sources (device_host: one irqfd per vector).
  *
  * The owner forwards BAR accesses in the table or PBA range and config
- * writes that touch the capability here. msix_notify() may be called from
- * any thread: an unmasked vector fires at once (one eventfd write, no lock
- * taken); a masked one, or any while the function is masked or MSI-X is
- * disabled, sets its pending bit and fires when unmasked, as the PCI spec
- * asks. Each table entry is routed to its MSI source when the guest writes it.
+ * writes that touch the capability here. Each table entry is routed to its
+ * MSI source when the guest writes it. A vector is masked while its entry is,
+ * the function is, or MSI-X is disabled, and the host does the masking
+ * (device_host's msi_mask): writes to a masked vector's eventfd are held
+ * there, whoever makes them, and raise the message once when it is unmasked,
+ * as the PCI spec asks of a pending vector. So msix_notify() is one eventfd
+ * write, from any thread, taking no lock.
  */
 #ifndef CORRAL_DEVICES_MSIX_H
 #define CORRAL_DEVICES_MSIX_H
@@ -28,8 +30,7 @@ struct msix_vector {
 	uint32_t addr_lo, addr_hi, data, ctrl;	/* the table entry as the guest wrote it */
 	int handle;				/* the host's MSI source */
 	int fd;					/* its eventfd */
-	_Atomic bool masked;			/* entry, function or disable: may not fire */
-	_Atomic bool pending;
+	bool masked;				/* as last set on the host */
 };
 
 struct msix {
@@ -40,7 +41,7 @@ struct msix {
 	struct msix_vector *vec;
 	_Atomic bool enabled;			/* message control as last written: */
 	bool function_masked;			/* copies readable without the bus lock */
-	pthread_mutex_t lock;			/* table writes and mask changes */
+	pthread_mutex_t lock;			/* the table and the mask states */
 };
 
 /*
@@ -70,5 +71,10 @@ bool msix_enabled(struct msix *m);
 
 /* Raises vector v; out-of-range vectors are ignored. */
 void msix_notify(struct msix *m, unsigned v);
+
+/* The eventfd whose every write raises vector v, held back while the vector
+ * is masked (by the host, so writers outside the VMM such as vhost are masked
+ * too); -1 for an out-of-range v. */
+int msix_vector_fd(struct msix *m, unsigned v);
 
 #endif

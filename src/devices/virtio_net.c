@@ -11,8 +11,11 @@
  * and the thread sleeps on the queue's doorbell. Both threads batch their
  * interrupts. A frame the driver framed wrongly is dropped, never the queue;
  * only a broken ring (virtqueue_pop() -EIO) stops a queue until reset.
+ * With vhost-net (vhost_net.c) the kernel does all of this instead and
+ * neither thread runs.
  */
 #include "devices/virtio_net.h"
+#include "devices/vhost_net.h"
 #include "devices/virtio_pci.h"
 #include "devices/worker.h"
 #include "common/keyval.h"
@@ -124,6 +127,8 @@ struct net_tx {
 
 struct virtio_net {
 	struct virtio_pci *vp;
+	const struct guest_memory *mem;
+	struct vhost_net vhost;		/* vhost.fd < 0: our own threads move frames */
 	int tap;
 	char ifname[IFNAMSIZ];
 	uint8_t mac[6];
@@ -239,7 +244,34 @@ static int mac_option(const struct keyval *kv, uint8_t mac[6], bool *have_mac)
 	return 0;
 }
 
-static int net_option(const struct keyval *kv, struct virtio_net_options *opt, bool *have_mac)
+static int vhost_option(const struct keyval *kv, enum net_vhost *mode, bool *have_vhost)
+{
+	static const char *const names[] = { [NET_VHOST_AUTO] = "auto", [NET_VHOST_ON] = "on",
+					     [NET_VHOST_OFF] = "off" };
+
+	if (*have_vhost) {
+		log_error("--net: vhost given twice");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; kv->has_value && i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(kv->value, names[i])) {
+			*mode = i;
+			*have_vhost = true;
+			return 0;
+		}
+	}
+	log_error("--net: vhost must be on, off or auto, not '%s'",
+		  kv->has_value ? kv->value : "");
+	return -EINVAL;
+}
+
+/* Which of the keys that take no second value were given already. */
+struct net_seen {
+	bool mac, vhost;
+};
+
+static int net_option(const struct keyval *kv, struct virtio_net_options *opt,
+		      struct net_seen *seen)
 {
 	unsigned fd;
 
@@ -248,7 +280,9 @@ static int net_option(const struct keyval *kv, struct virtio_net_options *opt, b
 	if (!strcmp(kv->key, "bridge"))
 		return name_option(kv, opt->bridge);
 	if (!strcmp(kv->key, "mac"))
-		return mac_option(kv, opt->mac, have_mac);
+		return mac_option(kv, opt->mac, &seen->mac);
+	if (!strcmp(kv->key, "vhost"))
+		return vhost_option(kv, &opt->vhost, &seen->vhost);
 	if (!strcmp(kv->key, "fd")) {
 		if (opt->fd >= 0) {
 			log_error("--net: fd given twice");
@@ -259,21 +293,21 @@ static int net_option(const struct keyval *kv, struct virtio_net_options *opt, b
 		opt->fd = fd;
 		return 0;
 	}
-	log_error("--net: unknown option '%s' (expected tap, fd, mac or bridge)", kv->key);
+	log_error("--net: unknown option '%s' (expected tap, fd, mac, bridge or vhost)", kv->key);
 	return -EINVAL;
 }
 
 int virtio_net_parse(const char *spec, struct virtio_net_options *opt)
 {
 	const char *pos = spec;
-	bool have_mac = false;
+	struct net_seen seen = { 0 };
 	struct keyval kv;
 	int got;
 
 	memset(opt, 0, sizeof(*opt));
 	opt->fd = -1;
 	while ((got = keyval_next(&pos, &kv, "--net")) > 0) {
-		if (net_option(&kv, opt, &have_mac) < 0)
+		if (net_option(&kv, opt, &seen) < 0)
 			return -EINVAL;
 	}
 	if (got < 0)
@@ -287,7 +321,7 @@ int virtio_net_parse(const char *spec, struct virtio_net_options *opt)
 			  "opened it)");
 		return -EINVAL;
 	}
-	if (!have_mac && mac_random(opt->mac) < 0)
+	if (!seen.mac && mac_random(opt->mac) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -947,20 +981,27 @@ static void net_config_write(void *dev, uint32_t offset, const uint8_t *data, un
 	(void)size;
 }
 
-static int net_start(void *dev, uint64_t features)
+/* The kernel serves the enabled queues; see vhost_net.h. */
+static int start_vhost(struct virtio_net *net)
 {
-	struct virtio_net *net = dev;
-	unsigned offloads;
+	struct vhost_net_queue queue[VHOST_NET_QUEUES];
+
+	for (unsigned q = 0; q < VHOST_NET_QUEUES; q++) {
+		struct virtqueue *vq = virtio_pci_queue(net->vp, q);
+
+		queue[q] = (struct vhost_net_queue){
+			.vq = virtqueue_enabled(vq) ? vq : NULL,
+			.kick_fd = virtio_pci_kick_fd(net->vp, q),
+			.call_fd = virtio_pci_call_fd(net->vp, q),
+		};
+	}
+	return vhost_net_start(&net->vhost, net->mem, net->features, queue, net->tap);
+}
+
+static int start_threads(struct virtio_net *net)
+{
 	int err;
 
-	net->features = features;
-	offloads = tap_offloads(net);
-	if (ioctl(net->tap, TUNSETOFFLOAD, offloads) < 0) {
-		err = -errno;
-		log_error("virtio-net %s: cannot set the tap's offloads to 0x%x: %s",
-			  net->ifname, offloads, strerror(-err));
-		return err;
-	}
 	/* A frame left over from before the reset may not suit the new features. */
 	rx_reset(&net->rx);
 	net->tx.unsignalled = 0;
@@ -979,11 +1020,29 @@ static int net_start(void *dev, uint64_t features)
 	return 0;
 }
 
+static int net_start(void *dev, uint64_t features)
+{
+	struct virtio_net *net = dev;
+	unsigned offloads;
+	int err;
+
+	net->features = features;
+	offloads = tap_offloads(net);
+	if (ioctl(net->tap, TUNSETOFFLOAD, offloads) < 0) {
+		err = -errno;
+		log_error("virtio-net %s: cannot set the tap's offloads to 0x%x: %s",
+			  net->ifname, offloads, strerror(-err));
+		return err;
+	}
+	return net->vhost.fd >= 0 ? start_vhost(net) : start_threads(net);
+}
+
 /* The tap stays open: a reset and DRIVER_OK start the device again. */
 static void net_stop(void *dev)
 {
 	struct virtio_net *net = dev;
 
+	vhost_net_stop(&net->vhost);
 	worker_stop(&net->rx_worker);
 	worker_stop(&net->tx_worker);
 }
@@ -1005,6 +1064,24 @@ static const struct virtio_device_info net_info = {
 	.config_len = CONFIG_LEN,
 };
 
+/* vhost=on insists on vhost-net; auto takes it when the host has it. */
+static int open_vhost(struct virtio_net *net, enum net_vhost mode)
+{
+	int err;
+
+	if (mode == NET_VHOST_OFF)
+		return 0;
+	err = vhost_net_open(&net->vhost, mode == NET_VHOST_AUTO);
+	if (err && mode == NET_VHOST_AUTO) {
+		log_info("virtio-net %s: no vhost-net here (%s); corral-vmm moves the frames",
+			 net->ifname, strerror(-err));
+		return 0;
+	}
+	if (err)
+		log_error("--net: vhost=on, but vhost-net cannot be used (vhost=auto falls back)");
+	return err;
+}
+
 /*
  * A tap given as fd= becomes the device's on success (destroy closes it);
  * on failure the caller still owns it. A tap opened by name is the device's.
@@ -1017,17 +1094,20 @@ struct virtio_net *virtio_net_create(const struct virtio_net_options *opt,
 	if (!net)
 		return NULL;
 	net->tap = -1;
+	net->vhost.fd = -1;
+	net->mem = host->mem;
 	net->rx_worker.stop_fd = net->tx_worker.stop_fd = -1;
 	memcpy(net->mac, opt->mac, sizeof(net->mac));
 	net->status = NET_S_LINK_UP;
 	net->rx.buf = malloc(RX_BUF_LEN + 1);
-	if (!net->rx.buf || net_open_tap(net, opt) < 0)
+	if (!net->rx.buf || net_open_tap(net, opt) < 0 || open_vhost(net, opt->vhost) < 0)
 		goto fail;
 	net->vp = virtio_pci_create(&net_info, &net_ops, net, host);
 	if (!net->vp)
 		goto fail;
 	return net;
 fail:
+	vhost_net_close(&net->vhost);
 	if (net->tap >= 0 && net->tap != opt->fd)
 		close(net->tap);
 	free(net->rx.buf);
@@ -1039,7 +1119,8 @@ void virtio_net_destroy(struct virtio_net *net)
 {
 	if (!net)
 		return;
-	virtio_pci_destroy(net->vp);	/* stops the threads */
+	virtio_pci_destroy(net->vp);	/* stops the threads or vhost */
+	vhost_net_close(&net->vhost);
 	close(net->tap);
 	free(net->rx.buf);
 	free(net);

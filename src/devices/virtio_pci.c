@@ -574,6 +574,11 @@ int virtio_pci_kick_fd(struct virtio_pci *vp, unsigned q)
 	return q < vp->info.nqueues ? vp->queue[q].kick_fd : -1;
 }
 
+int virtio_pci_call_fd(struct virtio_pci *vp, unsigned q)
+{
+	return q < vp->info.nqueues ? msix_vector_fd(&vp->msix, vp->queue[q].vector) : -1;
+}
+
 #define SERVE_MAX_IOV 16
 
 bool virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q, virtio_chain_fn handle,

@@ -76,6 +76,11 @@ struct pci_device *virtio_pci_device(struct virtio_pci *vp);
 struct virtqueue *virtio_pci_queue(struct virtio_pci *vp, unsigned q);
 int virtio_pci_kick_fd(struct virtio_pci *vp, unsigned q);
 
+/* The eventfd whose every write interrupts the driver for queue q (its
+ * MSI-X vector's, held back while masked), or -1 if the queue has no
+ * vector; for handing the queue to the kernel (vhost) in start(). */
+int virtio_pci_call_fd(struct virtio_pci *vp, unsigned q);
+
 /*
  * Serves queue q synchronously, for devices whose requests complete at once
  * (rng, console output): hands each available chain to `handle`, which

@@ -75,13 +75,6 @@ void irq_routing_fini(struct irq_routing *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-static int bind_irqfd(struct irq_routing *r, int fd, unsigned gsi)
-{
-	struct kvm_irqfd irqfd = { .fd = fd, .gsi = gsi };
-
-	return ioctl(r->vm_fd, KVM_IRQFD, &irqfd) < 0 ? log_errno("KVM_IRQFD") : 0;
-}
-
 int irq_routing_add_msi(struct irq_routing *r, int *fd)
 {
 	struct irq_msi *msi;
@@ -98,11 +91,9 @@ int irq_routing_add_msi(struct irq_routing *r, int *fd)
 	*msi = (struct irq_msi){ .fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) };
 	err = msi->fd < 0 ? log_errno("eventfd") : 0;
 	if (!err) {
-		/* The route must exist before the irqfd binds to its GSI. */
+		/* The irqfd binds on the first unmask, to a route that exists. */
 		r->nmsi++;
 		err = commit(r);
-		if (!err)
-			err = bind_irqfd(r, msi->fd, IRQ_ROUTING_IOAPIC_PINS + handle);
 		if (err) {
 			r->nmsi--;
 			close(msi->fd);
@@ -111,6 +102,65 @@ int irq_routing_add_msi(struct irq_routing *r, int *fd)
 	pthread_mutex_unlock(&r->lock);
 	*fd = err ? -1 : msi->fd;
 	return err ? err : handle;
+}
+
+static int irqfd(struct irq_routing *r, int handle, uint32_t flags)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = r->msi[handle].fd,
+		.gsi = IRQ_ROUTING_IOAPIC_PINS + handle,
+		.flags = flags,
+	};
+
+	if (ioctl(r->vm_fd, KVM_IRQFD, &irqfd) < 0)
+		return log_errno(flags ? "KVM_IRQFD deassign" : "KVM_IRQFD");
+	return 0;
+}
+
+/*
+ * KVM injects on every write to a bound eventfd (and drains its counter), and
+ * once at binding if the eventfd is already readable, but leaves the counter
+ * as it is then. So take what was held first, and hand it back as a single
+ * write: after binding, that raises the message once; if binding failed, it
+ * keeps the source pending. A write racing in between stays in the counter
+ * and KVM raises it at binding.
+ */
+static int unmask_msi(struct irq_routing *r, int handle)
+{
+	struct irq_msi *msi = &r->msi[handle];
+	uint64_t count = 0, one = 1;
+	int err;
+
+	if (read(msi->fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return log_errno("MSI eventfd read");
+	err = irqfd(r, handle, 0);
+	msi->bound = !err;
+	if (count && write(msi->fd, &one, sizeof(one)) != sizeof(one) && !err)
+		err = log_errno("MSI eventfd write");
+	return err;
+}
+
+/* KVM has finished with the irqfd when the deassign returns: later writes
+ * stay in the counter. */
+static int mask_msi(struct irq_routing *r, int handle)
+{
+	int err = irqfd(r, handle, KVM_IRQFD_FLAG_DEASSIGN);
+
+	r->msi[handle].bound = err != 0;
+	return err;
+}
+
+int irq_routing_mask_msi(struct irq_routing *r, int handle, bool masked)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&r->lock);
+	if (handle < 0 || (unsigned)handle >= r->nmsi)
+		err = -EINVAL;
+	else if (r->msi[handle].bound == masked)
+		err = masked ? mask_msi(r, handle) : unmask_msi(r, handle);
+	pthread_mutex_unlock(&r->lock);
+	return err;
 }
 
 int irq_routing_set_msi(struct irq_routing *r, int handle, uint64_t addr, uint32_t data)

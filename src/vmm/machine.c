@@ -86,6 +86,11 @@ static int host_msi_route(void *vm, int handle, uint64_t addr, uint32_t data)
 	return irq_routing_set_msi(&((struct vm *)vm)->irq, handle, addr, data);
 }
 
+static int host_msi_mask(void *vm, int handle, bool masked)
+{
+	return irq_routing_mask_msi(&((struct vm *)vm)->irq, handle, masked);
+}
+
 static int create_pci(struct vm *vm, struct machine *m)
 {
 	int err = pci_bus_init(&m->pci, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE);
@@ -94,6 +99,7 @@ static int create_pci(struct vm *vm, struct machine *m)
 		.mem = &vm->mem,
 		.msi_alloc = host_msi_alloc,
 		.msi_route = host_msi_route,
+		.msi_mask = host_msi_mask,
 		.doorbell = vm_set_doorbell,
 		.ctx = vm,
 	};

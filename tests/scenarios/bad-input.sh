@@ -67,4 +67,5 @@ expect_error net-tap-and-fd 'net' --kernel "$k" --net tap=crlx0,fd=3
 expect_error net-multicast-mac 'net.*mac' --kernel "$k" --net tap=crlx0,mac=01:00:5e:00:00:01
 expect_error net-bad-mac 'net.*mac' --kernel "$k" --net tap=crlx0,mac=00:16:3e:zz:00:01
 expect_error net-no-bridge 'no-such-br' --kernel "$k" --net tap=crlx0,bridge=no-such-br
+expect_error net-bad-vhost 'vhost must be on, off or auto' --kernel "$k" --net tap=crlx0,vhost=yes
 expect_error hvc-stdio-twice 'hvc' --kernel "$k" --hvc stdio

@@ -6,6 +6,10 @@
  *   0, 1, 2, ... and fake_host_msi_fired() reads (and so clears) a source's
  *   counter, telling a test how many times the device raised it.
  * - msi_route stores the message per handle (fake_host.msi[handle]).
+ * - msi_mask masks as KVM does for irq_routing: sources start masked, and
+ *   while one is, writes pile up in its eventfd and fake_host_msi_fired()
+ *   reports 0 without reading; unmasking drains the counter and writes 1
+ *   back if it held anything, so the held writes fire once.
  * - doorbell keeps the set of assigned doorbells, refusing a duplicate
  *   assign or an unknown deassign as KVM does, and logs every call.
  * - guest memory is one zeroed malloc'd region at guest-physical 0, so
@@ -20,9 +24,10 @@
  *
  * Calls may come from any thread (they take fh.lock), but tests read the
  * records directly, so they should do so once the device is quiet. Set
- * fail_msi_alloc (or fail_msi_route, fail_doorbell) to a negative errno to
- * make those calls fail. Everything is static inline so that a test using
- * only part of it compiles without unused-function warnings.
+ * fail_msi_alloc (or fail_msi_route, fail_msi_mask, fail_doorbell) to a
+ * negative errno to make those calls fail. Everything is static inline so
+ * that a test using only part of it compiles without unused-function
+ * warnings.
  */
 #ifndef CORRAL_TESTS_FAKE_HOST_H
 #define CORRAL_TESTS_FAKE_HOST_H
@@ -48,6 +53,7 @@ struct fake_msi {
 	unsigned routes;	/* msi_route calls for this handle */
 	uint64_t addr;		/* the last message routed to it */
 	uint32_t data;
+	bool masked;		/* by msi_mask; sources start masked */
 };
 
 struct fake_doorbell {
@@ -65,13 +71,14 @@ struct fake_host {
 	struct fake_msi msi[FAKE_HOST_MAX_MSI];
 	unsigned nmsi;
 	unsigned route_calls;		/* msi_route calls, all handles */
+	unsigned mask_calls;		/* msi_mask calls, all handles */
 
 	struct fake_doorbell doorbell[FAKE_HOST_MAX_DOORBELLS];	/* assigned now */
 	unsigned ndoorbells;
 	struct fake_doorbell doorbell_log[FAKE_HOST_MAX_LOG];	/* every call, in order */
 	unsigned ndoorbell_log;
 
-	int fail_msi_alloc, fail_msi_route, fail_doorbell;	/* 0 or -errno to return */
+	int fail_msi_alloc, fail_msi_route, fail_msi_mask, fail_doorbell; /* 0 or -errno */
 };
 
 static inline int fake_host_msi_alloc(void *ctx, int *fd)
@@ -91,7 +98,7 @@ static inline int fake_host_msi_alloc(void *ctx, int *fd)
 	}
 	if (!err) {
 		handle = fh->nmsi++;
-		fh->msi[handle] = (struct fake_msi){ .fd = *fd };
+		fh->msi[handle] = (struct fake_msi){ .fd = *fd, .masked = true };
 	}
 	pthread_mutex_unlock(&fh->lock);
 	return err ? err : handle;
@@ -112,6 +119,41 @@ static inline int fake_host_msi_route(void *ctx, int handle, uint64_t addr, uint
 		fh->msi[handle].routes++;
 		fh->msi[handle].addr = addr;
 		fh->msi[handle].data = data;
+	}
+	pthread_mutex_unlock(&fh->lock);
+	return err;
+}
+
+/* Unmasking: the held writes, if any, become one. Called with fh->lock held. */
+static inline int fake_host_msi_unmask(struct fake_msi *msi)
+{
+	uint64_t count = 0, one = 1;
+
+	if (read(msi->fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return -errno;
+	if (count && write(msi->fd, &one, sizeof(one)) != sizeof(one))
+		return -errno;
+	return 0;
+}
+
+static inline int fake_host_msi_mask(void *ctx, int handle, bool masked)
+{
+	struct fake_host *fh = ctx;
+	struct fake_msi *msi;
+	int err = 0;
+
+	pthread_mutex_lock(&fh->lock);
+	fh->mask_calls++;
+	if (handle < 0 || (unsigned)handle >= fh->nmsi) {
+		err = -EINVAL;
+	} else if (fh->fail_msi_mask) {
+		err = fh->fail_msi_mask;
+	} else {
+		msi = &fh->msi[handle];
+		if (msi->masked && !masked)
+			err = fake_host_msi_unmask(msi);
+		if (!err)
+			msi->masked = masked;
 	}
 	pthread_mutex_unlock(&fh->lock);
 	return err;
@@ -175,6 +217,7 @@ static inline int fake_host_init(struct fake_host *fh, uint64_t mem_size)
 		.mem = &fh->mem,
 		.msi_alloc = fake_host_msi_alloc,
 		.msi_route = fake_host_msi_route,
+		.msi_mask = fake_host_msi_mask,
 		.doorbell = fake_host_doorbell_call,
 		.ctx = fh,
 	};
@@ -190,16 +233,20 @@ static inline void fake_host_fini(struct fake_host *fh)
 	memset(fh, 0, sizeof(*fh));
 }
 
-/* How many times MSI source `handle` was signalled since the last call
- * (0 if never); reading clears the count. Never blocks. */
+/* How many times MSI source `handle` was raised since the last call (0 if
+ * never); reading clears the count. A masked source raises nothing: its
+ * writes stay held in the eventfd. Never blocks. */
 static inline uint64_t fake_host_msi_fired(struct fake_host *fh, int handle)
 {
-	uint64_t count;
+	uint64_t count = 0;
 
 	if (handle < 0 || (unsigned)handle >= fh->nmsi)
 		return 0;
-	if (read(fh->msi[handle].fd, &count, sizeof(count)) != sizeof(count))
-		return 0;
+	pthread_mutex_lock(&fh->lock);
+	if (!fh->msi[handle].masked &&
+	    read(fh->msi[handle].fd, &count, sizeof(count)) != sizeof(count))
+		count = 0;
+	pthread_mutex_unlock(&fh->lock);
 	return count;
 }
 
