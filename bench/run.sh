@@ -2,9 +2,10 @@
 # Benchmarks corral-vmm side by side with QEMU in one testbed run (or on the
 # host when it has VT-x/AMD-V) and prints a Markdown summary with ratios.
 #
-# Usage: bench/run.sh [--rounds N] [--io-rounds N] [--only boot|io] [--build DIR]
+# Usage: bench/run.sh [--rounds N] [--io-rounds N] [--only boot|io|net] [--build DIR]
 #   boot: boot time and memory (bench-boot); io: virtio-blk fio and
-#   virtio-net iperf3 inside the guest (bench-io). Both by default.
+#   virtio-net iperf3 inside the guest (bench-io); net: iperf3 alone. Boot
+#   and io by default.
 # Results belong in bench/RESULTS.md together with this command line.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,14 +19,16 @@ while [ $# -gt 0 ]; do
         --io-rounds) io_rounds=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
         --build) build=$2; shift 2 ;;
-        *) echo "usage: bench/run.sh [--rounds N] [--io-rounds N] [--only boot|io] [--build DIR]" >&2
+        *) echo "usage: bench/run.sh [--rounds N] [--io-rounds N] [--only boot|io|net] [--build DIR]" >&2
            exit 2 ;;
     esac
 done
+io_jobs="disk net"
 case $only in
     '') wanted="bench-boot bench-io" ;;
     boot|io) wanted=bench-$only ;;
-    *) echo "bench/run.sh: --only boot or io" >&2; exit 2 ;;
+    net) wanted=bench-io; io_jobs=net ;;
+    *) echo "bench/run.sh: --only boot, io or net" >&2; exit 2 ;;
 esac
 [ -d "$build" ] || meson setup "$build" "$repo" >/dev/null
 ninja -C "$build" >/dev/null
@@ -35,7 +38,8 @@ scenarios=$(mktemp -d)
 trap 'rm -rf "$out" "$scenarios"' EXIT
 cp "$repo"/bench/scenarios/*.sh "$scenarios/"
 # Settings travel as a file beside the scenario: they must reach L1 too.
-printf 'BENCH_ROUNDS=%s\nBENCH_IO_ROUNDS=%s\n' "$rounds" "$io_rounds" >"$scenarios/bench-env.sh"
+printf 'BENCH_ROUNDS=%s\nBENCH_IO_ROUNDS=%s\nBENCH_IO_JOBS="%s"\n' "$rounds" "$io_rounds" "$io_jobs" \
+    >"$scenarios/bench-env.sh"
 # shellcheck disable=SC2086 # the scenario list
 "$repo/tests/testbed/run.sh" --build "$build" --verbose \
     --bin "$build/bench/boottime" --scenario-dir "$scenarios" \

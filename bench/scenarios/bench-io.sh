@@ -14,6 +14,7 @@ set -eu
 if [ -f "$SCENARIOS/bench-env.sh" ]; then . "$SCENARIOS/bench-env.sh"; fi
 
 ROUNDS=${BENCH_IO_ROUNDS:-2}
+JOBS=${BENCH_IO_JOBS:-disk net}	# "net" alone skips fio
 SECONDS_PER_JOB=${BENCH_IO_SECONDS:-10}
 QEMU=$(command -v qemu-system-x86_64)
 
@@ -38,10 +39,12 @@ job() {
         --iodepth=\$4 --size=900M --time_based --runtime=$SECONDS_PER_JOB --minimal |
         awk -F';' -v name=\$1 '{ printf "@@ FIO %s read_kbs=%s read_iops=%s write_kbs=%s write_iops=%s\n", name, \$7, \$8, \$48, \$49 }'
 }
-job seqread read 1M 8
-job seqwrite write 1M 8
-job randread randread 4k 32
-job randwrite randwrite 4k 32
+case " $JOBS " in *" disk "*)
+    job seqread read 1M 8
+    job seqwrite write 1M 8
+    job randread randread 4k 32
+    job randwrite randwrite 4k 32
+esac
 ping -c 1 -W 5 10.0.0.1 >/dev/null
 mbits=\$(iperf3 -c 10.0.0.1 -p 5201 -t $SECONDS_PER_JOB -f m | sed -n 's/.* \([0-9.]*\) Mbits\/sec.*sender.*/\1/p')
 echo "@@ IPERF3 mbits=\$mbits"
