@@ -9,6 +9,7 @@
 #define CPUID_MAX_ENTRIES 256
 
 #define LEAF1_EDX_HTT          (1u << 28)
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_ECX_HYPERVISOR   (1u << 31)
 #define EXT1_ECX_TOPOEXT       (1u << 22)
 /* Leaf 0xB/0x1F level types (SDM vol. 2A, CPUID leaf 0BH). */
@@ -27,6 +28,14 @@ struct kvm_cpuid2 *cpuid_supported(int kvm_fd)
 		log_error("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		free(cpuid);
 		return NULL;
+	}
+	/* The in-kernel LAPIC emulates the TSC-deadline timer, but KVM leaves
+	 * it out of the supported list; the VMM offers it when KVM has it.
+	 * Without it Linux programs the LAPIC timer's one-shot count. */
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0) {
+		for (unsigned i = 0; i < cpuid->nent; i++)
+			if (cpuid->entries[i].function == 1)
+				cpuid->entries[i].ecx |= LEAF1_ECX_TSC_DEADLINE;
 	}
 	return cpuid;
 }
