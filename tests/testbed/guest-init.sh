@@ -38,6 +38,7 @@ count_cpus() {
     echo "$n"
 }
 echo "@@ CPUS $(count_cpus)"
+grep -qw tsc_deadline_timer /proc/cpuinfo && echo "@@ TSC-DEADLINE yes" || echo "@@ TSC-DEADLINE no"
 echo "@@ MEMTOTAL $(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
 # The kernel's "Memory: 215716K/261752K available (...)" line; printed at
 # info level, so it may not have reached a quiet console.
