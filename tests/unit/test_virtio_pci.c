@@ -796,6 +796,23 @@ static void queue_interrupts_go_to_the_queues_vector(void)
 	env_close(&e);
 }
 
+/* What vhost gets: writes to a queue's call fd raise the queue's vector. */
+static void call_fd_raises_the_queues_vector(void)
+{
+	uint64_t one = 1;
+	struct env e;
+
+	CHECK(env_open(&e));
+	CHECK_EQ(virtio_pci_call_fd(e.vp, 2), -1);	/* no vector yet */
+	CHECK(driver_up(&e, ~0ull));
+	fake_host_msi_fired(&e.fh, e.d.vec_handle[2]);
+	CHECK(write(virtio_pci_call_fd(e.vp, 2), &one, sizeof(one)) == sizeof(one));
+	CHECK_EQ(fake_host_msi_fired(&e.fh, e.d.vec_handle[2]), 1);
+	CHECK_EQ(fake_host_msi_fired(&e.fh, e.d.vec_handle[1]), 0);
+	CHECK_EQ(virtio_pci_call_fd(e.vp, MODEL_QUEUES), -1);
+	env_close(&e);
+}
+
 /* ---- Notifications ---- */
 
 static void notify_writes_through_the_bar_signal_the_kick_eventfd(void)
@@ -1155,6 +1172,7 @@ int main(void)
 	RUN(needs_reset_tells_the_driver_and_sticks);
 	RUN(isr_reads_and_clears);
 	RUN(queue_interrupts_go_to_the_queues_vector);
+	RUN(call_fd_raises_the_queues_vector);
 	RUN(notify_writes_through_the_bar_signal_the_kick_eventfd);
 	RUN(serve_queue_hands_chains_over_and_interrupts);
 	RUN(serve_queue_ignores_a_queue_the_driver_left_off);
