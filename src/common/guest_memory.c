@@ -27,12 +27,34 @@ uint64_t guest_memory_low_end(const struct guest_memory *mem)
 	return mem->region[0].size;
 }
 
+/*
+ * Anonymous memory at a 2 MiB-aligned address. KVM maps guest memory with
+ * huge pages only where a guest-physical 2 MiB page lands on a host 2 MiB
+ * page, and guest regions start 2 MiB-aligned; an unaligned mapping would
+ * give every guest access a 4 KiB translation (QEMU aligns its RAM the same
+ * way).
+ */
+static void *map_aligned(uint64_t size)
+{
+	const uint64_t align = MiB(2);
+	uint8_t *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return p;
+	uint64_t head = -(uintptr_t)p & (align - 1);
+
+	if (head)
+		munmap(p, head);
+	munmap(p + head + size, align - head);
+	return p + head;
+}
+
 int guest_memory_map(struct guest_memory *mem)
 {
 	for (unsigned i = 0; i < mem->nregions; i++) {
 		struct guest_region *r = &mem->region[i];
-		void *p = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *p = map_aligned(r->size);
 
 		if (p == MAP_FAILED) {
 			int err = -errno;
