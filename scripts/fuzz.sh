@@ -25,6 +25,8 @@ for t in "${targets[@]}"; do
     if [ "$t" = bzimage ] && [ -n "$kernel" ] && [ ! -e "$corpus/seed-kernel" ]; then
         head -c 32768 "$kernel" >"$corpus/seed-kernel"
     fi
+    # The xl.cfg parser starts from our domain files.
+    if [ "$t" = xlcfg ]; then cp "$repo"/tests/data/*.cfg "$corpus"/; fi
     echo "fuzz: $t for ${seconds}s (corpus $corpus)"
     "$build/tests/fuzz_$t" -max_total_time="$seconds" -max_len=65536 "$corpus"
 done
