@@ -8,7 +8,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
     build-essential meson ninja-build pkg-config   # building
-    liburing-dev libjansson-dev                    # libraries
+    liburing-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev  # libraries
     clang llvm libclang-rt-14-dev                  # clang, sanitizer runtimes, fuzzing
     python3                                        # scripts/test.sh reads meson's JSON log
     qemu-system-x86                                # the testbed's L1 (and its firmware)

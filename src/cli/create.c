@@ -1,48 +1,122 @@
-/* corral create: read a domain file and its overrides, check them, and
- * (with -n) print the domain that would be created. */
+/* corral create: send a domain file and its overrides to corrald, which
+ * checks them and starts the domain (or, with -n, only checks them). */
+#include "cli/client.h"
 #include "cli/commands.h"
-#include "config/domain_config.h"
-#include "config/xlcfg.h"
 
+#include "common/util.h"
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define CREATE_FILE_MAX (1024 * 1024)	/* as corral's parser: XLCFG_FILE_MAX */
 
 static const char create_usage[] =
 	"usage: corral create [-n] FILE [KEY=VALUE...]\n"
 	"\n"
-	"Creates a domain from FILE, an xl.cfg(5) domain file. Each KEY=VALUE is one\n"
-	"more statement in the same syntax, read after the file, so it replaces the\n"
-	"file's value (memory=1024) or extends it (vif+=['bridge=br1']).\n"
+	"Creates and starts a domain from FILE, an xl.cfg(5) domain file. Each\n"
+	"KEY=VALUE is one more statement in the same syntax, read after the file, so\n"
+	"it replaces the file's value (memory=1024) or extends it (vif+=['bridge=br1']).\n"
+	"corrald checks everything; its errors and warnings are printed on stderr as\n"
+	"FILE:LINE:COL: error: ... Nothing else is printed on success.\n"
 	"\n"
 	"  -n, --dry-run  check everything and print the domain as JSON; start nothing\n"
 	"  -h, --help     this text\n";
 
-/* Reads the file and the overrides into cfg, then builds the domain;
- * every message goes to stderr. */
-static int load(struct domain_config *dc, const char *path, int noverrides, char **overrides)
+/* The offset of the first byte of `text` that is not UTF-8, or len. */
+static size_t utf8_end(const char *text, size_t len)
 {
-	const struct domain_config_options opt = { .check_files = true };
-	struct xlcfg cfg;
-	struct diag d;
-	int err;
+	size_t i = 0, n;
 
-	xlcfg_init(&cfg);
-	diag_init(&d);
-	err = xlcfg_parse_file(&cfg, path, &d);
-	for (int i = 0; i < noverrides; i++) {
+	while (i < len && (n = utf8_sequence_len((const unsigned char *)text + i, len - i)))
+		i += n;
+	return i;
+}
+
+/* JSON carries text only: reports the first byte of `text` that is not
+ * UTF-8 as "source:line:col: error: ..." and returns false. */
+static bool utf8_check(const char *text, size_t len, const char *source)
+{
+	size_t bad = utf8_end(text, len);
+	unsigned line = 1, col = 1;
+
+	if (bad == len)
+		return true;
+	for (size_t i = 0; i < bad; i++) {
+		if (text[i] == '\n')
+			line++, col = 1;
+		else
+			col++;	/* a column per byte, as the parser counts */
+	}
+	fprintf(stderr, "%s:%u:%u: error: byte 0x%02x is not UTF-8 text\n", source, line, col,
+		(unsigned char)text[bad]);
+	return false;
+}
+
+/* Reads a whole file of at most CREATE_FILE_MAX bytes; messages as the
+ * parser words them. */
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	text = malloc(CREATE_FILE_MAX + 1);
+	if (!text) {
+		fprintf(stderr, "corral create: out of memory\n");
+		fclose(f);
+		return NULL;
+	}
+	n = fread(text, 1, CREATE_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+		free(text);
+		text = NULL;
+	} else if (n > CREATE_FILE_MAX) {
+		fprintf(stderr, "%s: error: too large: a configuration file is at most %d MiB\n",
+			path, CREATE_FILE_MAX >> 20);
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	*len = n;
+	return text;
+}
+
+/* The request: {"config", "source", "overrides", "dry_run"}; NULL (with a
+ * message) if some text cannot go into JSON. */
+static json_t *request(const char *path, const char *text, size_t len, int noverrides,
+		       char **overrides, bool dry_run)
+{
+	json_t *ov = json_array();
+	bool ok;
+
+	if (utf8_end(path, strlen(path)) != strlen(path)) {
+		fprintf(stderr, "corral create: the file name is not UTF-8 text; rename the file\n");
+		json_decref(ov);
+		return NULL;
+	}
+	ok = utf8_check(text, len, path);
+
+	for (int i = 0; ok && i < noverrides; i++) {
 		char source[32];
 
 		snprintf(source, sizeof(source), "argument %d", i + 1);
-		if (xlcfg_parse(&cfg, overrides[i], strlen(overrides[i]), source, &d) < 0)
-			err = -1;
+		ok = utf8_check(overrides[i], strlen(overrides[i]), source) &&
+		     !json_array_append_new(ov, json_string(overrides[i]));
 	}
-	if (!err)
-		err = domain_config_from_xlcfg(dc, &cfg, &opt, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	xlcfg_free(&cfg);
-	return err;
+	if (!ok) {
+		json_decref(ov);
+		return NULL;
+	}
+	return json_pack("{s:s%, s:s, s:o, s:b}", "config", text, len, "source", path,
+			 "overrides", ov, "dry_run", dry_run);
 }
 
 int cmd_create(int argc, char **argv)
@@ -52,9 +126,13 @@ int cmd_create(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct domain_config dc;
+	struct client_reply reply;
 	bool dry_run = false;
-	int c;
+	const char *path;
+	json_t *req;
+	char *text;
+	size_t len;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "+nh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -73,23 +151,35 @@ int cmd_create(int argc, char **argv)
 		fputs(create_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (load(&dc, argv[optind], argc - optind - 1, argv + optind + 1) < 0)
+	path = argv[optind];
+	text = read_text(path, &len);
+	if (!text)
 		return EXIT_FAILED;
-	if (!dry_run) {
-		fprintf(stderr, "corral create: starting domains needs corrald, which is not "
-			"written yet; -n checks the file\n");
-		domain_config_free(&dc);
+	req = request(path, text, len, argc - optind - 1, argv + optind + 1, dry_run);
+	free(text);
+	if (!req)
 		return EXIT_FAILED;
+	rc = client_request("create", "POST", "/v1/domains", req, &reply);
+	json_decref(req);
+	if (rc < 0)
+		return EXIT_FAILED;
+	if (reply.status != 200 && reply.status != 201) {
+		rc = client_fail("create", &reply);
+		client_reply_free(&reply);
+		return rc;
 	}
-	json_t *json = domain_config_to_json(&dc);
+	client_print_messages(&reply, NULL);
+	rc = EXIT_OK;
+	if (dry_run) {
+		json_t *dom = json_object_get(reply.body, "domain");
 
-	domain_config_free(&dc);
-	if (!json || json_dumpf(json, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-		json_decref(json);
-		fprintf(stderr, "corral create: out of memory\n");
-		return EXIT_FAILED;
+		if (!dom || json_dumpf(dom, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0) {
+			fprintf(stderr, "corral create: corrald's reply has no domain\n");
+			rc = EXIT_FAILED;
+		} else {
+			putchar('\n');
+		}
 	}
-	json_decref(json);
-	putchar('\n');
-	return EXIT_OK;
+	client_reply_free(&reply);
+	return rc;
 }

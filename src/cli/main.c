@@ -1,4 +1,5 @@
 /* corral: the xl-like command line. */
+#include "cli/client.h"
 #include "cli/commands.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -11,32 +12,66 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "create", "[-n] FILE [KEY=VALUE...]", "create a domain from an xl.cfg file", cmd_create },
+	{ "list", "[-l] [NAME...]", "list the domains", cmd_list },
+	{ "shutdown", "[-w] [-F [-t SECS]] NAME", "shut a domain down (ACPI power button)",
+	  cmd_shutdown },
+	{ "destroy", "NAME", "stop a domain at once", cmd_destroy },
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: corral COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(out, "usage: corral [--socket PATH] COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-8s %-26s %s\n", commands[i].name, commands[i].args,
+		fprintf(out, "  %-9s %-27s %s\n", commands[i].name, commands[i].args,
 			commands[i].summary);
-	fprintf(out, "\n'corral COMMAND --help' describes a command.\n");
+	fprintf(out, "\noptions:\n"
+		"  --socket PATH  corrald's socket (default: $CORRAL_SOCKET, else %s)\n"
+		"  -h, --help     this text\n"
+		"\n'corral COMMAND --help' describes a command.\n", CLIENT_DEFAULT_SOCKET);
 }
 
 int main(int argc, char **argv)
 {
+	int i = 1, status;
+
 	log_init("corral", LOG_LEVEL_WARN);
-	if (argc < 2) {
+	/* Options before the command are corral's own. */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *arg = argv[i];
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(arg, "--socket") && i + 1 < argc && *argv[i + 1]) {
+			client_set_socket(argv[++i]);
+		} else if (!strncmp(arg, "--socket=", 9) && arg[9]) {
+			client_set_socket(arg + 9);
+		} else {
+			if (!strncmp(arg, "--socket", 8))
+				fprintf(stderr, "corral: --socket needs a PATH\n");
+			else
+				fprintf(stderr, "corral: unknown option '%s'\n", arg);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[i], "help")) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "corral: unknown command '%s'\n", argv[1]);
+	for (size_t c = 0; c < ARRAY_SIZE(commands); c++) {
+		if (!strcmp(argv[i], commands[c].name)) {
+			status = commands[c].run(argc - i, argv + i);
+			client_cleanup();
+			return status;
+		}
+	}
+	fprintf(stderr, "corral: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -39,7 +39,8 @@ static void add(struct diag *d, int is_error, const char *source, struct src_pos
 	d->msgs = msgs;
 	if (vasprintf(&body, fmt, ap) < 0)
 		return;
-	if (asprintf(&text, "%s%s: %s: %s", source ? source : "<input>", where,
+	/* A message about the whole domain, not a place in a file, has no prefix. */
+	if (asprintf(&text, "%s%s%s%s: %s", source ? source : "", where, source ? ": " : "",
 		     is_error ? "error" : "warning", body) < 0)
 		text = NULL;
 	free(body);

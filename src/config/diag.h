@@ -1,7 +1,8 @@
 /*
  * Diagnostics for configuration input: every error and warning a parser
- * finds is kept as one line "source:line:col: message" (or "source: message"
- * when no position applies), in the order found, so that a command can print
+ * finds is kept as one line "source:line:col: error: message" ("source:
+ * error: ..." when no position applies, "error: ..." when the message is
+ * about no file at all), in the order found, so that a command can print
  * all of them and a test can look at each. A parser reports through
  * diag_error()/diag_warn() and goes on where it sensibly can; the caller
  * decides from diag->errors whether the input is usable.

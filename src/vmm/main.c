@@ -7,6 +7,7 @@
  * stops. The exit status tells a supervisor how it stopped.
  */
 #include "vmm/bzimage.h"
+#include "vmm/control.h"
 #include "vmm/kvm_host.h"
 #include "vmm/vm.h"
 #include "common/log.h"
@@ -37,6 +38,7 @@ struct options {
 	const char *cmdline;
 	struct console_spec console;
 	struct console_spec hvc;	/* CONSOLE_NONE: no virtio-console */
+	const char *control;		/* the control socket's path, or NULL */
 	struct vm_options vm;
 	struct machine_devices devices;
 };
@@ -61,7 +63,7 @@ static void usage(FILE *out)
 		"                  [--disk path=FILE[,ro][,serial=S][,queues=N][,cache=none|writeback]]...\n"
 		"                  [--net tap=NAME|fd=N[,mac=MAC][,bridge=BRIDGE][,vhost=on|off|auto]]...\n"
 		"                  [--rng] [--hvc stdio|pty|unix:PATH]\n"
-		"                  [--shutdown-timeout SECONDS] [--stats] [--verbose]\n"
+		"                  [--control PATH] [--shutdown-timeout SECONDS] [--stats] [--verbose]\n"
 		"\n"
 		"Boots a Linux bzImage in a KVM virtual machine until it powers off.\n"
 		"  --memory SIZE      guest RAM, e.g. 512M or 3.5G (default 256M)\n"
@@ -71,6 +73,8 @@ static void usage(FILE *out)
 		"  --net SPEC         a virtio-net NIC on a tap device; repeatable\n"
 		"  --rng              a virtio-rng device fed from the host's getrandom()\n"
 		"  --hvc KIND         a virtio-console (the guest's hvc0), like --console\n"
+		"  --control PATH     a Unix socket (mode 0600) for a supervisor: JSON lines,\n"
+		"                     {\"cmd\": \"status|pause|resume|shutdown|stop\"}\n"
 		"  --shutdown-timeout after SIGTERM, seconds before a hard stop (default 30)\n"
 		"  --stats            print VM exit statistics at exit\n"
 		"Exit status: 0 poweroff, 1 error, 2 reboot, 3 crash, 4 host cannot run guests,\n"
@@ -126,6 +130,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "net", required_argument, NULL, 'N' },
 		{ "rng", no_argument, NULL, 'r' },
 		{ "hvc", required_argument, NULL, 'H' },
+		{ "control", required_argument, NULL, 'S' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -157,6 +162,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'H':
 			if (console_parse(optarg, &o->hvc) < 0)
 				return -EINVAL;
+			break;
+		case 'S':
+			if (control_check_path(optarg) < 0)
+				return -EINVAL;
+			o->control = optarg;
 			break;
 		case 's': o->vm.stats = true; break;
 		case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
@@ -284,42 +294,69 @@ static void print_startup(const struct startup_marks *m, uint64_t first_run)
 		first_run ? (first_run - m->exec) / 1e6 : 0.0);
 }
 
+/* Where the VMM talks to the outside: the consoles and the control socket. */
+struct endpoints {
+	struct console console, hvc;
+	struct control control;
+};
+
+/* Closes the first `opened` of them (console, hvc, control). */
+static void close_endpoints(struct endpoints *e, int opened)
+{
+	if (opened > 2)
+		control_close(&e->control);
+	if (opened > 1)
+		console_close(&e->hvc);
+	if (opened > 0)
+		console_close(&e->console);
+}
+
+static int open_endpoints(const struct options *o, struct endpoints *e)
+{
+	e->control = (struct control){ .listen_fd = -1, .client_fd = -1 };
+	if (console_open(&e->console, &o->console) < 0) {
+		close_endpoints(e, 1);
+		return -1;
+	}
+	if (console_open(&e->hvc, &o->hvc) < 0) {
+		close_endpoints(e, 2);
+		return -1;
+	}
+	if (o->control && control_open(&e->control, o->control) < 0) {
+		close_endpoints(e, 3);
+		return -1;
+	}
+	return 0;
+}
+
 static int run(const struct options *o, const struct guest_memory *layout,
 	       struct boot_files *f, struct startup_marks *marks)
 {
-	struct console console, hvc;
+	struct endpoints e;
 	struct vm vm;
 	int kvm_fd, status, err;
 
 	kvm_fd = kvm_host_open(o->vm.vcpus);
 	if (kvm_fd < 0)
 		return kvm_fd == -ENOTSUP ? EXIT_UNSUPPORTED_HOST : EXIT_ERROR;
-	if (vm_block_signals() < 0) {
+	if (vm_block_signals() < 0 || open_endpoints(o, &e) < 0) {
 		close(kvm_fd);
-		return EXIT_ERROR;
-	}
-	if (console_open(&console, &o->console) < 0) {
-		console_close(&console);
-		return EXIT_ERROR;
-	}
-	if (console_open(&hvc, &o->hvc) < 0) {
-		console_close(&hvc);
-		console_close(&console);
 		return EXIT_ERROR;
 	}
 	if (vm_create(&vm, kvm_fd, &o->vm, layout) < 0) {
 		status = EXIT_ERROR;
 	} else {
 		marks->vm_created = monotonic_ns();
-		err = boot(&vm, &console, &hvc, o, f);
+		vm.start_ns = marks->exec;
+		vm.control = o->control ? &e.control : NULL;
+		err = boot(&vm, &e.console, &e.hvc, o, f);
 		marks->guest_loaded = monotonic_ns();
 		status = err < 0 ? EXIT_ERROR : exit_status_for(vm_run(&vm));
 	}
 	/* Device threads may still write to the consoles until they stop. */
 	machine_destroy(&vm.machine);
 	/* Restore the terminal before anything else is printed. */
-	console_close(&console);
-	console_close(&hvc);
+	close_endpoints(&e, 3);
 	if (o->vm.stats) {
 		print_startup(marks, vm.first_run_ns);
 		vm_print_stats(&vm);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 int vcpu_init(struct vm *vm, unsigned index, struct vcpu *vcpu)
@@ -153,6 +154,49 @@ static void note_first_run(struct vm *vm)
 	atomic_compare_exchange_strong(&vm->first_run_ns, &expected, monotonic_ns());
 }
 
+/* Waits while the VM is paused; the VM's count of parked vCPUs tells
+ * vm_pause() when all have stopped. */
+static void park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_signal(&vm->parked_cond);
+	while (atomic_load(&vm->pause_requested) && atomic_load(&vm->stop_reason) == VM_RUNNING)
+		pthread_cond_wait(&vm->resume_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+/* Between two KVM_RUNs: parks while paused; false once the machine stops. */
+static bool may_run(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (atomic_load(&vm->pause_requested))
+		park(vcpu);
+	return atomic_load(&vm->stop_reason) == VM_RUNNING;
+}
+
+/* A kick made KVM_RUN return: clear immediate_exit for the next entry. The
+ * kicker sets its flag (stop or pause) before immediate_exit, and may_run()
+ * reads the flags after this, so a kick is never lost; the fence keeps the
+ * store from passing those loads. */
+static void take_kick(struct vcpu *vcpu)
+{
+	vcpu->run->immediate_exit = 0;
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Wakes vm_pause() if it waits for this vCPU, which will never park now. */
+static void note_exit(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_signal(&vm->parked_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -165,9 +209,13 @@ static void *vcpu_thread(void *arg)
 	if (vcpu->index == 0)
 		note_first_run(vm);
 
-	while (atomic_load(&vm->stop_reason) == VM_RUNNING) {
+	while (may_run(vcpu)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR) {
+				take_kick(vcpu);
+				continue;
+			}
+			if (errno == EAGAIN)
 				continue;
 			log_errno("KVM_RUN");
 			vm_request_stop(vm, VM_STOP_ERROR, "KVM_RUN failed");
@@ -178,6 +226,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	note_exit(vm);
 	return NULL;
 }
 
@@ -207,6 +256,60 @@ void vcpu_join(struct vcpu *vcpu)
 		return;
 	pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
+}
+
+uint64_t vcpu_cpu_time_ns(const struct vcpu *vcpu)
+{
+	struct timespec ts;
+	clockid_t clock;
+
+	if (!vcpu->started || pthread_getcpuclockid(vcpu->thread, &clock) != 0 ||
+	    clock_gettime(clock, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+#define MSR_IA32_TSC 0x10
+
+int vcpu_get_tsc(struct vcpu *vcpu, uint64_t *tsc)
+{
+	union {
+		struct kvm_msrs msrs;
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} u = { .msrs.nmsrs = 1 };
+	int n;
+
+	u.msrs.entries[0].index = MSR_IA32_TSC;
+	n = ioctl(vcpu->fd, KVM_GET_MSRS, &u.msrs);
+	if (n < 0)
+		return log_errno("KVM_GET_MSRS (TSC)");
+	if (n != 1) {
+		log_error("KVM_GET_MSRS: vcpu %u has no TSC", vcpu->index);
+		return -EIO;
+	}
+	*tsc = u.msrs.entries[0].data;
+	return 0;
+}
+
+static int tsc_offset_attr(struct vcpu *vcpu, unsigned long request, uint64_t *offset)
+{
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL,
+		.attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)offset,
+	};
+
+	return ioctl(vcpu->fd, request, &attr) < 0 ? -errno : 0;
+}
+
+int vcpu_get_tsc_offset(struct vcpu *vcpu, uint64_t *offset)
+{
+	return tsc_offset_attr(vcpu, KVM_GET_DEVICE_ATTR, offset);
+}
+
+int vcpu_set_tsc_offset(struct vcpu *vcpu, uint64_t offset)
+{
+	return tsc_offset_attr(vcpu, KVM_SET_DEVICE_ATTR, &offset);
 }
 
 static void on_kick(int sig)

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 static int create_irqchip(struct vm *vm)
@@ -56,6 +57,27 @@ static int register_memory(struct vm *vm)
 	return err;
 }
 
+static int init_pause(struct vm *vm)
+{
+	pthread_condattr_t attr;
+	int err;
+
+	/* vm_pause() waits with a deadline on CLOCK_MONOTONIC. */
+	err = pthread_condattr_init(&attr);
+	if (!err)
+		err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!err)
+		err = pthread_cond_init(&vm->parked_cond, &attr);
+	if (!err)
+		err = pthread_cond_init(&vm->resume_cond, NULL);
+	if (!err)
+		err = pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_condattr_destroy(&attr);
+	if (err)
+		log_error("cannot set up pausing: %s", strerror(err));
+	return -err;
+}
+
 int vm_create(struct vm *vm, int kvm_fd, const struct vm_options *opt,
 	      const struct guest_memory *layout)
 {
@@ -66,6 +88,9 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_options *opt,
 			   .timer_fd = -1 };
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
 		vm->vcpu[i].fd = -1;
+	err = init_pause(vm);
+	if (err)
+		return err;
 	vm->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return log_errno("KVM_CREATE_VM");
@@ -98,6 +123,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
 	vm->vm_fd = vm->stop_fd = -1;
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->parked_cond);
+	pthread_cond_destroy(&vm->resume_cond);
 }
 
 int vm_setup_boot_cpu(struct vm *vm, uint64_t entry, uint64_t zero_page)
@@ -161,12 +189,17 @@ static int arm_shutdown_timer(struct vm *vm)
 	return 0;
 }
 
-/* First request: the power button, so the guest can shut down on its own.
- * A second request, or no timeout at all, stops it at once. */
-static void request_shutdown(struct vm *vm, const char *who)
+void vm_shutdown(struct vm *vm, const char *who)
 {
-	if (vm->power_button_pressed || vm->opt.shutdown_timeout == 0) {
+	if (vm->opt.shutdown_timeout == 0) {
 		vm_request_stop(vm, VM_STOP_HOST, "stopped by the host");
+		return;
+	}
+	/* A paused guest could not react to the button. */
+	vm_resume(vm);
+	if (vm->power_button_pressed) {
+		log_info("%s: pressing the power button again", who);
+		machine_power_button(vm);
 		return;
 	}
 	log_info("%s: pressing the power button; the guest has %u s to power off",
@@ -175,6 +208,17 @@ static void request_shutdown(struct vm *vm, const char *who)
 	machine_power_button(vm);
 	if (arm_shutdown_timer(vm) < 0)
 		vm_request_stop(vm, VM_STOP_HOST, "stopped by the host");
+}
+
+/* A signal or Ctrl-]: the first is the power button, a second stops the
+ * machine at once. */
+static void request_shutdown(struct vm *vm, const char *who)
+{
+	if (vm->power_button_pressed) {
+		vm_request_stop(vm, VM_STOP_HOST, "stopped by the host");
+		return;
+	}
+	vm_shutdown(vm, who);
 }
 
 static void on_signal(void *ctx, uint32_t events)
@@ -255,6 +299,8 @@ static int setup_loop(struct vm *vm)
 	if (!err && vm->hvc_console)
 		err = console_attach(vm->hvc_console, &vm->loop, machine_hvc_input,
 				     on_console_escape, vm);
+	if (!err && vm->control)
+		err = control_attach(vm->control, &vm->loop, &vm_control_ops, vm);
 	return err;
 }
 
@@ -268,6 +314,138 @@ static void teardown_loop(struct vm *vm)
 	vm->signal_fd = vm->timer_fd = -1;
 }
 
+#define VM_PAUSE_TIMEOUT_S 10
+
+/* Waits until every vCPU is parked (0), the machine stops (-ECANCELED) or
+ * the time is up (-ETIMEDOUT). */
+static int wait_parked(struct vm *vm)
+{
+	struct timespec deadline;
+	int err = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += VM_PAUSE_TIMEOUT_S;
+	pthread_mutex_lock(&vm->pause_lock);
+	while (!err && vm->parked < vm->nvcpus) {
+		if (atomic_load(&vm->stop_reason) != VM_RUNNING)
+			err = -ECANCELED;
+		else
+			err = -pthread_cond_timedwait(&vm->parked_cond, &vm->pause_lock, &deadline);
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+	return err;
+}
+
+/* Lets parked vCPUs go: to run on, or, once a stop was requested, to end. */
+static void release_vcpus(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_requested, false);
+	pthread_cond_broadcast(&vm->resume_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+/* The TSC runs on while the vCPUs are parked (the guest's TSC is the
+ * host's plus an offset), so a guest whose clocksource is the TSC (Linux's
+ * choice when the TSC is invariant) would see the pause. Remember vCPU 0's
+ * TSC; resuming moves every vCPU's offset back by what it advanced since.
+ * Without KVM_VCPU_TSC_OFFSET (Linux < 5.16) only kvmclock is stopped. */
+static void save_tsc(struct vm *vm)
+{
+	uint64_t offset;
+	int err = vcpu_get_tsc(&vm->vcpu[0], &vm->paused_tsc);
+
+	if (!err)
+		err = vcpu_get_tsc_offset(&vm->vcpu[0], &offset);
+	vm->tsc_saved = !err;
+	if (err)
+		log_debug("pause: no TSC offset control (%s): the guest's TSC runs on",
+			  strerror(-err));
+}
+
+/* The offsets are read again here, not kept from the pause: on a host
+ * whose TSC KVM deems unstable, KVM itself moves them whenever a vCPU is
+ * loaded (and then catches the guest's TSC up with the time elapsed since
+ * the offset was last set). Setting them now covers both cases. The same
+ * advance for every vCPU keeps their TSCs in step. */
+static int restore_tsc(struct vm *vm)
+{
+	uint64_t now, offset;
+	int err;
+
+	if (!vm->tsc_saved)
+		return 0;
+	err = vcpu_get_tsc(&vm->vcpu[0], &now);
+	for (unsigned i = 0; !err && i < vm->nvcpus; i++) {
+		err = vcpu_get_tsc_offset(&vm->vcpu[i], &offset);
+		if (!err)
+			err = vcpu_set_tsc_offset(&vm->vcpu[i], offset - (now - vm->paused_tsc));
+	}
+	if (err)
+		log_error("resume: cannot set the TSC offset: %s", strerror(-err));
+	return err;
+}
+
+/* kvmclock, the paravirtual clock Linux guests keep time with, is the
+ * host's clock plus an offset: KVM_SET_CLOCK on resume sets it back to its
+ * value at the pause, as QEMU does. */
+static int save_clocks(struct vm *vm)
+{
+	struct kvm_clock_data clock = { 0 };
+
+	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) < 0)
+		return log_errno("KVM_GET_CLOCK");
+	vm->paused_kvmclock = clock.clock;
+	save_tsc(vm);
+	return 0;
+}
+
+static int restore_clocks(struct vm *vm)
+{
+	/* No flags: KVM_CLOCK_REALTIME would make KVM add the time elapsed. */
+	struct kvm_clock_data clock = { .clock = vm->paused_kvmclock };
+	int err = restore_tsc(vm);
+
+	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
+		err = log_errno("KVM_SET_CLOCK");
+	return err;
+}
+
+int vm_pause(struct vm *vm)
+{
+	int err;
+
+	if (vm->paused)
+		return 0;
+	atomic_store(&vm->pause_requested, true);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpu[i]);
+	err = wait_parked(vm);
+	if (!err)
+		err = save_clocks(vm);
+	if (err) {
+		release_vcpus(vm);
+		log_error("cannot pause the guest: %s", strerror(-err));
+		return err;
+	}
+	vm->paused = true;
+	log_info("guest paused");
+	return 0;
+}
+
+int vm_resume(struct vm *vm)
+{
+	int err;
+
+	if (!vm->paused)
+		return 0;
+	err = restore_clocks(vm);
+	release_vcpus(vm);
+	vm->paused = false;
+	log_info("guest resumed");
+	return err;
+}
+
 enum vm_stop vm_run(struct vm *vm)
 {
 	int err = setup_loop(vm);
@@ -279,9 +457,11 @@ enum vm_stop vm_run(struct vm *vm)
 	else if (event_loop_run(&vm->loop) < 0)
 		vm_request_stop(vm, VM_STOP_ERROR, "event loop failed");
 
-	/* Whatever ended the loop, a reason is recorded by now; stop every vCPU. */
+	/* Whatever ended the loop, a reason is recorded by now; stop every vCPU,
+	 * parked ones included. */
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_kick(&vm->vcpu[i]);
+	release_vcpus(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_join(&vm->vcpu[i]);
 	teardown_loop(vm);

@@ -9,6 +9,11 @@
  * the machine goes through vm_request_stop(), the first reason wins, and the
  * main thread then stops every vCPU and tears down. No global state: one
  * process could run several VMs (the tests do not, but nothing forbids it).
+ *
+ * vm_pause() stops guest time for a supervisor (the control socket,
+ * control.h): every vCPU is kicked out of KVM_RUN and parks until
+ * vm_resume(), and the guest's clocks are put back on resume to where they
+ * stood at the pause, so the guest does not see the time it spent paused.
  */
 #ifndef CORRAL_VMM_VM_H
 #define CORRAL_VMM_VM_H
@@ -19,6 +24,7 @@
 #include <stdint.h>
 
 #include "vmm/console.h"
+#include "vmm/control.h"
 #include "vmm/event_loop.h"
 #include "common/guest_memory.h"
 #include "vmm/ioport.h"
@@ -80,6 +86,21 @@ struct vm {
 	int signal_fd;
 	int timer_fd;                 /* the shutdown timeout */
 	bool power_button_pressed;
+	struct control *control;	/* the control socket, or NULL */
+	uint64_t start_ns;            /* when the VMM started (CLOCK_MONOTONIC), for uptime */
+
+	/* Pausing: while pause_requested, vCPUs park between two KVM_RUNs,
+	 * waiting on resume_cond; vm_pause() waits on parked_cond until all
+	 * have. `parked` is under pause_lock; the rest is the main thread's. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t parked_cond;
+	pthread_cond_t resume_cond;
+	_Atomic bool pause_requested;
+	unsigned parked;
+	bool paused;                  /* every vCPU parked, clocks saved */
+	uint64_t paused_kvmclock;     /* KVM_GET_CLOCK at the pause, ns */
+	uint64_t paused_tsc;          /* vCPU 0's TSC at the pause */
+	bool tsc_saved;               /* paused_tsc is, and TSC offsets can be set */
 
 	_Atomic uint64_t first_run_ns;  /* when vCPU 0 first entered KVM_RUN */
 };
@@ -104,6 +125,26 @@ void vm_set_irq(void *vm, unsigned gsi, bool high);
 /* Makes a guest write at `addr` signal `fd` (a KVM ioeventfd, `len` 0 for
  * any width), or stops that; a device_host's `doorbell`. */
 int vm_set_doorbell(void *vm, uint64_t addr, unsigned len, int fd, bool assign);
+
+/* Pauses the running guest: returns once every vCPU has left KVM_RUN and
+ * the guest's clocks are saved. Pausing a paused guest does nothing. Fails
+ * (with the guest running) if a vCPU does not stop within 10 s or the
+ * machine is stopping. Main thread only, like vm_resume(). */
+int vm_pause(struct vm *vm);
+
+/* Puts the guest's clocks back to where they were at the pause and lets
+ * the vCPUs run. The vCPUs run even if the clocks could not be put back
+ * (that is the error returned). Resuming a running guest does nothing. */
+int vm_resume(struct vm *vm);
+
+/* What the first SIGTERM does: presses the ACPI power button (resuming a
+ * paused guest first, or it could not react) and starts the shutdown
+ * timeout; with no timeout, stops the machine at once. Pressing it again
+ * presses the button again and keeps the first deadline. `who` is logged. */
+void vm_shutdown(struct vm *vm, const char *who);
+
+/* The control socket's commands on a VM (vm_control.c); ctx is the vm. */
+extern const struct control_ops vm_control_ops;
 
 /* Runs the guest until it stops; returns the reason. */
 enum vm_stop vm_run(struct vm *vm);

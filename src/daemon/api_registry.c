@@ -1,0 +1,20 @@
+/*
+ * api_start(): the API bound to the real registry (registry.h). This is a
+ * file of its own so that only programs calling api_start() (corrald) need
+ * registry.c: the unit test links api.c with fakes through api_start_ops().
+ */
+#include "daemon/api.h"
+
+int api_start(struct api **out, int listen_fd, struct registry *r, gid_t admin_gid)
+{
+	static const struct api_registry_ops ops = {
+		.create = registry_create,
+		.find = registry_find,
+		.list = registry_list,
+		.domain_json = domain_json,
+		.shutdown = domain_shutdown,
+		.destroy = domain_destroy,
+	};
+
+	return api_start_ops(out, listen_fd, &ops, r, admin_gid);
+}

@@ -1,0 +1,177 @@
+#include "daemon/launch.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Appends one argument; after a failed allocation, nothing (see ->failed). */
+__attribute__((format(printf, 2, 3)))
+static void push(struct vmm_argv *a, const char *fmt, ...)
+{
+	char **grown = a->failed ? NULL : realloc(a->argv, (a->argc + 2) * sizeof(*grown));
+	va_list ap;
+	int n;
+
+	if (!grown) {
+		a->failed = true;
+		return;
+	}
+	a->argv = grown;
+	va_start(ap, fmt);
+	n = vasprintf(&grown[a->argc], fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		grown[a->argc] = NULL;
+		a->failed = true;
+		return;
+	}
+	grown[++a->argc] = NULL;
+}
+
+void vif_tap_name(const struct vif_spec *vs, unsigned id, size_t index, char *buf, size_t len)
+{
+	if (vs->vifname)
+		snprintf(buf, len, "%s", vs->vifname);
+	else
+		snprintf(buf, len, "vif%u.%zu", id, index);
+}
+
+/* corral-vmm's option lists read ",," as a comma inside a value. */
+static char *double_commas(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *o = out;
+
+	for (; out && *s; s++) {
+		if (*s == ',')
+			*o++ = ',';
+		*o++ = *s;
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+static void push_disk(struct vmm_argv *a, const struct disk_spec *ds)
+{
+	char *path = double_commas(ds->target);
+
+	if (!path) {
+		a->failed = true;
+		return;
+	}
+	push(a, "--disk");
+	push(a, "path=%s%s%s%s", path, ds->readonly || ds->cdrom ? ",ro" : "",
+	     ds->serial ? ",serial=" : "", ds->serial ? ds->serial : "");
+	free(path);
+}
+
+static void push_vif(struct vmm_argv *a, const struct vif_spec *vs, unsigned id, size_t index)
+{
+	const uint8_t *m = vs->mac;
+	char tap[64];
+
+	vif_tap_name(vs, id, index, tap, sizeof(tap));
+	push(a, "--net");
+	push(a, "tap=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x,bridge=%s", tap, m[0], m[1], m[2],
+	     m[3], m[4], m[5], vs->bridge);
+}
+
+int vmm_argv_build(struct vmm_argv *a, const char *vmm_path, const struct domain_config *dc,
+		   unsigned id, const char *dir)
+{
+	*a = (struct vmm_argv){ 0 };
+	push(a, "%s", vmm_path);
+	push(a, "--kernel");
+	push(a, "%s", dc->kernel);
+	if (dc->ramdisk) {
+		push(a, "--initrd");
+		push(a, "%s", dc->ramdisk);
+	}
+	push(a, "--cmdline");
+	push(a, "%s", dc->cmdline);
+	push(a, "--memory");
+	push(a, "%lluM", (unsigned long long)dc->memory_mib);
+	push(a, "--vcpus");
+	push(a, "%u", dc->vcpus);
+	push(a, "--console");
+	push(a, "unix:%s/console.sock", dir);
+	push(a, "--control");
+	push(a, "%s/control.sock", dir);
+	push(a, "--rng");
+	/* corrald forces a shutdown itself, when asked to (shutdown -F). */
+	push(a, "--shutdown-timeout");
+	push(a, "86400");
+	for (size_t i = 0; i < dc->ndisks; i++)
+		push_disk(a, &dc->disks[i]);
+	for (size_t i = 0; i < dc->nvifs; i++)
+		push_vif(a, &dc->vifs[i], id, i);
+	if (!a->failed)
+		return 0;
+	vmm_argv_free(a);
+	return -ENOMEM;
+}
+
+void vmm_argv_free(struct vmm_argv *a)
+{
+	for (size_t i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	free(a->argv);
+	*a = (struct vmm_argv){ 0 };
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void exec_child(const struct vmm_argv *a, int null_fd, int log_fd)
+{
+	sigset_t none;
+
+	setsid();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+		_exit(127);
+	syscall(SYS_close_range, 3, ~0u, 0);
+	execv(a->argv[0], a->argv);
+	_exit(127);
+}
+
+int vmm_spawn(const struct vmm_argv *a, const char *log_path, pid_t *pid, int *pidfd)
+{
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int err = 0;
+
+	/* exec fails in the child, where nobody would hear of it. */
+	if (access(a->argv[0], X_OK) < 0) {
+		err = log_errno(a->argv[0]);
+		goto out;
+	}
+	if (null_fd < 0 || log_fd < 0) {
+		err = log_errno(null_fd < 0 ? "/dev/null" : log_path);
+		goto out;
+	}
+	*pid = fork();
+	if (*pid < 0) {
+		err = log_errno("fork");
+		goto out;
+	}
+	if (*pid == 0)
+		exec_child(a, null_fd, log_fd);
+	*pidfd = (int)syscall(SYS_pidfd_open, *pid, 0);
+	if (*pidfd < 0) {
+		err = log_errno("pidfd_open");
+		kill(*pid, SIGKILL);
+	}
+out:
+	if (null_fd >= 0)
+		close(null_fd);
+	if (log_fd >= 0)
+		close(log_fd);
+	return err;
+}

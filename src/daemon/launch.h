@@ -1,0 +1,40 @@
+/*
+ * Starting a domain's corral-vmm: the command line built from its
+ * domain_config (kernel, memory, vCPUs, disks, NICs on taps named as Xen
+ * names them, vif<ID>.<N>, the console and control sockets in the domain's
+ * run directory), and the process itself, in a session of its own so that
+ * it outlives corrald: killing the daemon never takes a guest down.
+ */
+#ifndef CORRAL_DAEMON_LAUNCH_H
+#define CORRAL_DAEMON_LAUNCH_H
+
+#include "config/domain_config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct vmm_argv {
+	char **argv;		/* NULL-terminated */
+	size_t argc;
+	bool failed;		/* an allocation failed; later pushes do nothing */
+};
+
+/*
+ * The VMM's arguments for domain `dc` with ID `id`, its files in `dir`.
+ * vifs without a MAC must have been given one already. 0 or -ENOMEM.
+ */
+int vmm_argv_build(struct vmm_argv *a, const char *vmm_path, const struct domain_config *dc,
+		   unsigned id, const char *dir);
+void vmm_argv_free(struct vmm_argv *a);
+
+/* The tap name of vif `index` of domain `id`: its vifname, or "vif<id>.<index>". */
+void vif_tap_name(const struct vif_spec *vs, unsigned id, size_t index, char *buf, size_t len);
+
+/*
+ * Starts the VMM with stdin and stdout on /dev/null and stderr appended to
+ * `log_path`. Returns 0 with *pid and *pidfd set, or -errno (logged).
+ */
+int vmm_spawn(const struct vmm_argv *a, const char *log_path, pid_t *pid, int *pidfd);
+
+#endif

@@ -1,0 +1,768 @@
+#include "daemon/registry.h"
+#include "daemon/launch.h"
+#include "daemon/loop.h"
+#include "daemon/store.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define DEFINITION_MAX MiB(1)
+#define QUICK_RUN_MS 10000	/* a guest that stops sooner than this... */
+#define QUICK_RESTARTS_MAX 5	/* ...this often in a row is not restarted again */
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* How a VMM ended, from its exit status (docs/corral-vmm.md). */
+enum vmm_end { VMM_POWEROFF, VMM_REBOOT, VMM_CRASH, VMM_STOPPED };
+
+struct domain {
+	struct registry *r;
+	struct domain *next;
+	char name[DOMAIN_NAME_MAX + 16];	/* room for a rename-restart suffix */
+	unsigned id;				/* 0 while not running */
+	struct domain_config dc;
+	char *definition;			/* the xl.cfg text kept in state_dir */
+	enum domain_state state;
+	pid_t pid;
+	struct watch exit_watch;		/* the VMM's pidfd */
+	struct watch force_watch;		/* timerfd of shutdown -F; fd -1 if none */
+	bool own_child;				/* waitid() can tell how it ended */
+	bool destroying;
+	int64_t started_ms;
+	unsigned quick_restarts;
+	bool gone;				/* freed by registry_reap() */
+};
+
+struct registry {
+	struct registry_options opt;
+	struct loop *loop;
+	struct domain *domains;
+};
+
+static const char *const state_names[] = {
+	[DOMAIN_RUNNING] = "running",
+	[DOMAIN_PAUSED] = "paused",
+	[DOMAIN_SHUTTING_DOWN] = "shutting-down",
+	[DOMAIN_SHUTOFF] = "shutoff",
+	[DOMAIN_CRASHED] = "crashed",
+};
+
+const char *domain_state_name(enum domain_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "?";
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void definition_path(const struct registry *r, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/domains/%s.cfg", r->opt.state_dir, name);
+}
+
+static void run_path(const struct registry *r, const char *name, const char *file, char *buf,
+		     size_t len)
+{
+	snprintf(buf, len, "%s/domains/%s%s%s", r->opt.run_dir, name, file ? "/" : "", file ? file : "");
+}
+
+static bool is_running(const struct domain *dom)
+{
+	return dom->state == DOMAIN_RUNNING || dom->state == DOMAIN_PAUSED ||
+	       dom->state == DOMAIN_SHUTTING_DOWN;
+}
+
+/* ---- Runtime state ----------------------------------------------------- */
+
+static int save_state(struct domain *dom)
+{
+	char path[PATH_MAX], *text;
+	json_t *j = json_pack("{s:s, s:i, s:i, s:s}", "name", dom->name, "id", (int)dom->id,
+			      "pid", (int)dom->pid, "state", domain_state_name(dom->state));
+	int err;
+
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!text)
+		return -ENOMEM;
+	run_path(dom->r, dom->name, "state.json", path, sizeof(path));
+	err = store_write(path, text, strlen(text));
+	free(text);
+	return err;
+}
+
+/* ---- Identity: UUID and MACs --------------------------------------------- */
+
+static int make_uuid(uint8_t uuid[16])
+{
+	if (getrandom(uuid, 16, 0) != 16)
+		return log_errno("getrandom");
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);	/* version 4 */
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	return 0;
+}
+
+/* A vif without mac= gets one in Xen's range 00:16:3e, derived from the
+ * domain's UUID and the vif's index, so it stays the same across restarts
+ * of the domain and of corrald. */
+static void derive_mac(const uint8_t uuid[16], size_t index, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ uuid[i]) * 16777619u;
+	h = (h ^ (uint32_t)index) * 16777619u;
+	mac[0] = 0x00;
+	mac[1] = 0x16;
+	mac[2] = 0x3e;
+	mac[3] = (uint8_t)((h >> 16) & 0x7f);	/* Xen keeps the top bit clear */
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+static const struct domain *mac_owner(const struct registry *r, const uint8_t mac[6])
+{
+	for (const struct domain *dom = r->domains; dom; dom = dom->next)
+		for (size_t i = 0; i < dom->dc.nvifs; i++)
+			if (!memcmp(dom->dc.vifs[i].mac, mac, 6))
+				return dom;
+	return NULL;
+}
+
+static int assign_macs(const struct registry *r, struct domain_config *dc, struct diag *d)
+{
+	for (size_t i = 0; i < dc->nvifs; i++) {
+		struct vif_spec *vs = &dc->vifs[i];
+		const struct domain *owner;
+
+		if (!vs->has_mac) {
+			derive_mac(dc->uuid, i, vs->mac);
+			vs->has_mac = true;
+		}
+		owner = mac_owner(r, vs->mac);
+		if (owner) {
+			diag_error(d, NULL, (struct src_pos){ 0 },
+				   "vif %zu: MAC %02x:%02x:%02x:%02x:%02x:%02x is domain %s's", i,
+				   vs->mac[0], vs->mac[1], vs->mac[2], vs->mac[3], vs->mac[4],
+				   vs->mac[5], owner->name);
+			return REGISTRY_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- Definitions ------------------------------------------------------- */
+
+/* Parses a definition (or a new domain's text and overrides) into dc. */
+static int parse_domain(const char *text, size_t len, const char *source,
+			const char *const *overrides, size_t noverrides, bool check_files,
+			struct diag *d, struct domain_config *dc)
+{
+	const struct domain_config_options opt = { .check_files = check_files };
+	struct xlcfg cfg;
+	int err;
+
+	xlcfg_init(&cfg);
+	err = xlcfg_parse(&cfg, text, len, source, d);
+	for (size_t i = 0; i < noverrides; i++) {
+		char where[32];
+
+		snprintf(where, sizeof(where), "argument %zu", i + 1);
+		if (xlcfg_parse(&cfg, overrides[i], strlen(overrides[i]), where, d) < 0)
+			err = -EINVAL;
+	}
+	if (!err)
+		err = domain_config_from_xlcfg(dc, &cfg, &opt, d);
+	xlcfg_free(&cfg);
+	return err == -ENOMEM ? err : err ? REGISTRY_EINVAL : 0;
+}
+
+/* The text kept for a new domain: what the user gave, then the overrides,
+ * then the UUID corrald made if there was none. */
+static char *definition_text(const char *text, size_t len, const char *const *overrides,
+			     size_t noverrides, const struct domain_config *dc, bool made_uuid)
+{
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+	const uint8_t *u = dc->uuid;
+
+	if (!f)
+		return NULL;
+	fwrite(text, 1, len, f);
+	fputs("\n# corrald: overrides given to corral create, and the identity it made\n", f);
+	for (size_t i = 0; i < noverrides; i++)
+		fprintf(f, "%s\n", overrides[i]);
+	if (made_uuid)
+		fprintf(f, "uuid = \"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+			"%02x%02x%02x%02x%02x%02x\"\n", u[0], u[1], u[2], u[3], u[4], u[5], u[6],
+			u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* ---- Starting and ending VMMs ------------------------------------------- */
+
+static unsigned free_id(const struct registry *r)
+{
+	for (unsigned id = 1;; id++) {
+		const struct domain *dom = r->domains;
+
+		while (dom && dom->id != id)
+			dom = dom->next;
+		if (!dom)
+			return id;
+	}
+}
+
+static void on_vmm_exit(struct watch *w, uint32_t events);
+
+static int start_vmm(struct domain *dom)
+{
+	struct registry *r = dom->r;
+	char dir[PATH_MAX], log_path[PATH_MAX];
+	struct vmm_argv argv;
+	int err, pidfd;
+
+	run_path(r, dom->name, NULL, dir, sizeof(dir));
+	snprintf(log_path, sizeof(log_path), "%s/%s.log", r->opt.log_dir, dom->name);
+	err = store_mkdirs(dir);
+	if (!err)
+		err = store_mkdirs(r->opt.log_dir);
+	if (err)
+		return err;
+	dom->id = free_id(r);
+	err = vmm_argv_build(&argv, r->opt.vmm_path, &dom->dc, dom->id, dir);
+	if (!err)
+		err = vmm_spawn(&argv, log_path, &dom->pid, &pidfd);
+	vmm_argv_free(&argv);
+	if (err) {
+		dom->id = 0;
+		return err;
+	}
+	dom->exit_watch = (struct watch){ .fd = pidfd, .fn = on_vmm_exit };
+	err = loop_add(r->loop, &dom->exit_watch, EPOLLIN);
+	if (err) {
+		kill(dom->pid, SIGKILL);
+		close(pidfd);
+		dom->id = 0;
+		return err;
+	}
+	dom->own_child = true;
+	dom->state = DOMAIN_RUNNING;
+	dom->started_ms = now_ms();
+	log_info("domain %s (id %u): started corral-vmm, pid %d", dom->name, dom->id, (int)dom->pid);
+	return save_state(dom);
+}
+
+static void stop_force_timer(struct domain *dom)
+{
+	if (dom->force_watch.fd < 0)
+		return;
+	loop_del(dom->r->loop, &dom->force_watch);
+	close(dom->force_watch.fd);
+	dom->force_watch.fd = -1;
+}
+
+/* Removes every trace of the domain; its memory goes at registry_reap(). */
+static void forget(struct domain *dom)
+{
+	char path[PATH_MAX];
+
+	stop_force_timer(dom);
+	definition_path(dom->r, dom->name, path, sizeof(path));
+	unlink(path);
+	run_path(dom->r, dom->name, NULL, path, sizeof(path));
+	store_remove_dir(path);
+	dom->gone = true;
+	log_info("domain %s: destroyed", dom->name);
+}
+
+static enum vmm_end how_it_ended(struct domain *dom)
+{
+	siginfo_t si = { 0 };
+
+	if (!dom->own_child || waitid((idtype_t)P_PIDFD, (id_t)dom->exit_watch.fd, &si, WEXITED) < 0)
+		/* Re-adopted: not our child, so the status is lost. */
+		return dom->state == DOMAIN_SHUTTING_DOWN ? VMM_POWEROFF : VMM_CRASH;
+	if (si.si_code != CLD_EXITED)
+		return VMM_CRASH;
+	switch (si.si_status) {
+	case 0: return VMM_POWEROFF;
+	case 2: return VMM_REBOOT;
+	case 5: return VMM_STOPPED;
+	default: return VMM_CRASH;
+	}
+}
+
+static void restart(struct domain *dom)
+{
+	dom->quick_restarts = now_ms() - dom->started_ms < QUICK_RUN_MS ? dom->quick_restarts + 1 : 0;
+	if (dom->quick_restarts > QUICK_RESTARTS_MAX) {
+		log_error("domain %s stopped %u times within %d s of starting; not restarting it",
+			  dom->name, dom->quick_restarts, QUICK_RUN_MS / 1000);
+	} else if (start_vmm(dom) == 0) {
+		return;
+	}
+	dom->state = DOMAIN_CRASHED;
+	save_state(dom);
+}
+
+static void preserve(struct domain *dom, enum vmm_end end)
+{
+	dom->state = end == VMM_CRASH ? DOMAIN_CRASHED : DOMAIN_SHUTOFF;
+	save_state(dom);
+	log_info("domain %s: %s, preserved", dom->name, domain_state_name(dom->state));
+}
+
+/* Applies on_poweroff, on_reboot or on_crash. */
+static void vmm_ended(struct domain *dom, enum vmm_end end)
+{
+	enum domain_action action = end == VMM_POWEROFF ? dom->dc.on_poweroff :
+				    end == VMM_REBOOT ? dom->dc.on_reboot : dom->dc.on_crash;
+
+	stop_force_timer(dom);
+	dom->pid = 0;
+	dom->id = 0;
+	if (dom->destroying || end == VMM_STOPPED) {
+		forget(dom);
+		return;
+	}
+	log_info("domain %s: %s; applying %s", dom->name,
+		 end == VMM_POWEROFF ? "powered off" : end == VMM_REBOOT ? "rebooted" : "crashed",
+		 domain_action_name(action));
+	switch (action) {
+	case DOMAIN_ACTION_DESTROY:
+		forget(dom);
+		break;
+	case DOMAIN_ACTION_RESTART:
+	case DOMAIN_ACTION_RENAME_RESTART:	/* the renamed copy is not kept yet */
+		restart(dom);
+		break;
+	case DOMAIN_ACTION_PRESERVE:
+		preserve(dom, end);
+		break;
+	}
+}
+
+static void on_vmm_exit(struct watch *w, uint32_t events)
+{
+	struct domain *dom = container_of(w, struct domain, exit_watch);
+	enum vmm_end end = how_it_ended(dom);
+
+	(void)events;
+	loop_del(dom->r->loop, w);
+	close(w->fd);
+	w->fd = -1;
+	vmm_ended(dom, end);
+}
+
+/* ---- Creating ------------------------------------------------------------ */
+
+struct domain *registry_find(struct registry *r, const char *name)
+{
+	char *end;
+	unsigned long id = strtoul(name, &end, 10);
+	bool by_id = *name && !*end;
+
+	for (struct domain *dom = r->domains; dom; dom = dom->next)
+		if (!dom->gone && (by_id ? dom->id == id && id : !strcmp(dom->name, name)))
+			return dom;
+	return NULL;
+}
+
+static struct domain *domain_new(struct registry *r)
+{
+	struct domain *dom = calloc(1, sizeof(*dom));
+
+	if (!dom)
+		return NULL;
+	dom->r = r;
+	dom->exit_watch.fd = -1;
+	dom->force_watch.fd = -1;
+	return dom;
+}
+
+static void domain_free(struct domain *dom)
+{
+	if (dom->exit_watch.fd >= 0)
+		close(dom->exit_watch.fd);
+	if (dom->force_watch.fd >= 0)
+		close(dom->force_watch.fd);
+	domain_config_free(&dom->dc);
+	free(dom->definition);
+	free(dom);
+}
+
+static void link_domain(struct registry *r, struct domain *dom)
+{
+	dom->next = r->domains;
+	r->domains = dom;
+}
+
+/* Checks what corrald cannot do yet or cannot share, before any file is
+ * written. */
+static int admissible(struct registry *r, struct domain_config *dc, bool *made_uuid,
+		      struct diag *d)
+{
+	int err;
+
+	if (registry_find(r, dc->name)) {
+		diag_error(d, NULL, (struct src_pos){ 0 }, "a domain named %s exists", dc->name);
+		return REGISTRY_EEXIST;
+	}
+	if (!dc->kernel) {
+		diag_error(d, NULL, (struct src_pos){ 0 },
+			   "%s: booting through a bootloader is not supported yet; give kernel=",
+			   dc->name);
+		return REGISTRY_EINVAL;
+	}
+	*made_uuid = !dc->has_uuid;
+	if (*made_uuid) {
+		err = make_uuid(dc->uuid);
+		if (err)
+			return err;
+		dc->has_uuid = true;
+	}
+	return assign_macs(r, dc, d);
+}
+
+static int persist_and_start(struct registry *r, struct domain *dom)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/domains", r->opt.state_dir);
+	definition_path(r, dom->name, path, sizeof(path));
+	err = store_mkdirs(dir);
+	if (!err)
+		err = store_write(path, dom->definition, strlen(dom->definition));
+	if (!err)
+		err = start_vmm(dom);
+	if (err) {
+		/* Leave nothing behind: the domain never existed. */
+		unlink(path);
+		run_path(r, dom->name, NULL, dir, sizeof(dir));
+		store_remove_dir(dir);
+	}
+	return err;
+}
+
+int registry_create(struct registry *r, const char *text, size_t len, const char *source,
+		    const char *const *overrides, size_t noverrides, bool dry_run,
+		    struct diag *d, json_t **json)
+{
+	struct domain *dom = domain_new(r);
+	bool made_uuid = false;
+	int err = dom ? 0 : -ENOMEM;
+
+	if (!err)
+		err = parse_domain(text, len, source, overrides, noverrides, true, d,
+				   &dom->dc);
+	if (!err)
+		err = admissible(r, &dom->dc, &made_uuid, d);
+	if (!err)
+		snprintf(dom->name, sizeof(dom->name), "%s", dom->dc.name);
+	if (!err && !dry_run) {
+		dom->definition = definition_text(text, len, overrides, noverrides, &dom->dc,
+						  made_uuid);
+		err = dom->definition ? persist_and_start(r, dom) : -ENOMEM;
+		if (err && err != REGISTRY_EINVAL)
+			diag_error(d, NULL, (struct src_pos){ 0 }, "%s: cannot start: %s",
+				   dom->name, strerror(-err));
+	}
+	if (!err && json)
+		*json = dry_run ? domain_config_to_json(&dom->dc) : domain_json(dom);
+	if (!err && !dry_run) {
+		link_domain(r, dom);
+		return 0;
+	}
+	if (dom)
+		domain_free(dom);
+	return err;
+}
+
+/* ---- Stopping ------------------------------------------------------------ */
+
+static void on_force_timeout(struct watch *w, uint32_t events)
+{
+	struct domain *dom = container_of(w, struct domain, force_watch);
+
+	(void)events;
+	stop_force_timer(dom);
+	if (dom->pid > 0) {
+		log_info("domain %s did not power off in time; stopping it", dom->name);
+		kill(dom->pid, SIGKILL);
+	}
+}
+
+static int arm_force_timer(struct domain *dom, unsigned timeout_s)
+{
+	struct itimerspec when = { .it_value.tv_sec = timeout_s ? timeout_s : 1 };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0)
+		return log_errno("timerfd_create");
+	if (timerfd_settime(fd, 0, &when, NULL) < 0) {
+		close(fd);
+		return log_errno("timerfd_settime");
+	}
+	stop_force_timer(dom);
+	dom->force_watch = (struct watch){ .fd = fd, .fn = on_force_timeout };
+	return loop_add(dom->r->loop, &dom->force_watch, EPOLLIN);
+}
+
+int domain_shutdown(struct registry *r, struct domain *dom, bool force, unsigned timeout_s)
+{
+	(void)r;
+	if (!is_running(dom))
+		return REGISTRY_ESTATE;
+	/* corral-vmm presses the ACPI power button on SIGTERM. */
+	if (dom->state != DOMAIN_SHUTTING_DOWN && kill(dom->pid, SIGTERM) < 0)
+		return log_errno("kill");
+	dom->state = DOMAIN_SHUTTING_DOWN;
+	save_state(dom);
+	return force ? arm_force_timer(dom, timeout_s) : 0;
+}
+
+int domain_destroy(struct registry *r, struct domain *dom)
+{
+	(void)r;
+	if (!is_running(dom)) {
+		forget(dom);
+		return 0;
+	}
+	/* The exit is noticed through the pidfd, which forgets the domain. */
+	dom->destroying = true;
+	return kill(dom->pid, SIGKILL) < 0 ? log_errno("kill") : 0;
+}
+
+/* ---- Reporting ----------------------------------------------------------- */
+
+/* CPU time the VMM used, in seconds: xl's Time(s). */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long utime, stime;
+	FILE *f;
+	size_t n;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15, counted after the command name's closing ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &utime, &stime) != 2)
+		return 0;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+json_t *domain_json(const struct domain *dom)
+{
+	return json_pack("{s:s, s:i, s:s, s:I, s:i, s:i, s:f, s:o}", "name", dom->name,
+			 "id", (int)dom->id, "state", domain_state_name(dom->state),
+			 "memory", (json_int_t)dom->dc.memory_mib, "vcpus", (int)dom->dc.vcpus,
+			 "pid", (int)dom->pid, "time", cpu_seconds(dom->pid),
+			 "config", domain_config_to_json(&dom->dc));
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct domain *x = *(const struct domain *const *)a;
+	const struct domain *y = *(const struct domain *const *)b;
+	unsigned kx = x->id ? x->id : UINT_MAX, ky = y->id ? y->id : UINT_MAX;
+
+	return kx < ky ? -1 : kx > ky ? 1 : strcmp(x->name, y->name);
+}
+
+json_t *registry_list(struct registry *r)
+{
+	size_t n = 0, i = 0;
+	const struct domain **all;
+	json_t *list = json_array();
+
+	for (struct domain *dom = r->domains; dom; dom = dom->next)
+		n += !dom->gone;
+	all = calloc(n ? n : 1, sizeof(*all));
+	if (!all || !list) {
+		free(all);
+		json_decref(list);
+		return NULL;
+	}
+	for (struct domain *dom = r->domains; dom; dom = dom->next)
+		if (!dom->gone)
+			all[i++] = dom;
+	qsort(all, n, sizeof(*all), by_id);
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, domain_json(all[i]));
+	free(all);
+	return list;
+}
+
+/* ---- Re-adoption ----------------------------------------------------------- */
+
+/* True if `pid` runs the VMM binary (not a recycled pid). */
+static bool runs_vmm(const struct registry *r, pid_t pid)
+{
+	char link[64], exe[PATH_MAX], want[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n < 0 || !realpath(r->opt.vmm_path, want))
+		return false;
+	exe[n] = '\0';
+	return !strcmp(exe, want);
+}
+
+static int state_from_name(const char *name)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(state_names); i++)
+		if (!strcmp(state_names[i], name))
+			return (int)i;
+	return -1;
+}
+
+/* Reads one domain's definition and runtime state; takes its VMM back if
+ * it still runs. */
+static int adopt(struct registry *r, const char *name)
+{
+	char path[PATH_MAX], *text = NULL;
+	struct domain *dom = domain_new(r);
+	struct diag d;
+	json_t *state = NULL;
+	const char *state_name = "";
+	size_t len;
+	int pid = 0, id = 0, err;
+
+	diag_init(&d);
+	if (strlen(name) > DOMAIN_NAME_MAX) {
+		log_error("%s/domains/%s: not a domain's name; leaving it alone", r->opt.run_dir, name);
+		free(dom);
+		return -EINVAL;
+	}
+	definition_path(r, name, path, sizeof(path));
+	err = dom ? store_read(path, DEFINITION_MAX, &text, &len) : -ENOMEM;
+	if (!err)
+		err = parse_domain(text, len, path, NULL, 0, false, &d, &dom->dc);
+	run_path(r, name, "state.json", path, sizeof(path));
+	if (!err)
+		state = json_load_file(path, 0, NULL);
+	if (!err && (!state || json_unpack(state, "{s:i, s:i, s:s}", "id", &id, "pid", &pid,
+					   "state", &state_name) < 0 ||
+		     state_from_name(state_name) < 0))
+		err = -EINVAL;
+	if (err) {
+		diag_print(&d, stderr);
+		log_error("domain %s: cannot load its state (%s); leaving it alone", name,
+			  strerror(-err));
+		diag_free(&d);
+		json_decref(state);
+		free(text);
+		if (dom)
+			domain_free(dom);
+		return err;
+	}
+	snprintf(dom->name, sizeof(dom->name), "%s", name);
+	dom->definition = text;
+	dom->state = (enum domain_state)state_from_name(state_name);
+	json_decref(state);
+	diag_free(&d);
+	link_domain(r, dom);
+	if (!is_running(dom))
+		return 0;
+	dom->id = (unsigned)id;
+	dom->pid = pid;
+	dom->started_ms = now_ms();
+	dom->exit_watch = (struct watch){ .fd = -1, .fn = on_vmm_exit };
+	if (pid > 0 && runs_vmm(r, pid))
+		dom->exit_watch.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (dom->exit_watch.fd < 0 || loop_add(r->loop, &dom->exit_watch, EPOLLIN) < 0) {
+		log_warn("domain %s: its VMM (pid %d) is gone", name, pid);
+		vmm_ended(dom, VMM_CRASH);
+		return 0;
+	}
+	log_info("domain %s (id %u): re-adopted corral-vmm pid %d", name, dom->id, pid);
+	return 0;
+}
+
+int registry_open(struct registry **out, const struct registry_options *opt, struct loop *loop)
+{
+	struct registry *r = calloc(1, sizeof(*r));
+	char dir[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	if (!r)
+		return -ENOMEM;
+	r->opt = *opt;
+	r->loop = loop;
+	snprintf(dir, sizeof(dir), "%s/domains", opt->run_dir);
+	d = opendir(dir);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			adopt(r, e->d_name);
+	if (d)
+		closedir(d);
+	*out = r;
+	return 0;
+}
+
+void registry_reap(struct registry *r)
+{
+	struct domain **p = &r->domains;
+
+	while (*p) {
+		struct domain *dom = *p;
+
+		if (dom->gone) {
+			*p = dom->next;
+			domain_free(dom);
+		} else {
+			p = &dom->next;
+		}
+	}
+}
+
+void registry_close(struct registry *r)
+{
+	while (r->domains) {
+		struct domain *dom = r->domains;
+
+		r->domains = dom->next;
+		domain_free(dom);
+	}
+	free(r);
+}

@@ -1,0 +1,1218 @@
+/*
+ * corrald's API (daemon/api.h) against a fake registry: first api_handle()
+ * alone (routes, methods, bodies, statuses, what reaches the registry),
+ * then over a real Unix socket through libmicrohttpd (the wire format, the
+ * 413 and 403 paths, peers of other users when run as root), then the
+ * corral command line ($CORRAL_BIN) end to end against it.
+ */
+#include "test.h"
+#include "common/log.h"
+#include "daemon/api.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- The fake registry --------------------------------------------------- */
+
+struct domain {
+	char name[DOMAIN_NAME_MAX + 1];
+	unsigned id;
+	const char *state;
+	int pid;
+	bool used;
+};
+
+#define FAKE_DOMAINS 4
+#define FAKE_OVERRIDES 8
+
+struct registry {
+	struct domain doms[FAKE_DOMAINS];
+	/* What the API asked. */
+	unsigned creates, finds, lists, shutdowns, destroys;
+	char *text;
+	size_t len;
+	char source[256];
+	char overrides[FAKE_OVERRIDES][64];
+	size_t noverrides;
+	bool dry_run, force;
+	unsigned timeout_s;
+	/* What the fakes answer. */
+	int create_rc, shutdown_rc, destroy_rc;
+	bool create_warns, create_no_message, list_fails, bad_utf8_message;
+};
+
+static struct registry reg;
+
+static void reset_registry(void)
+{
+	free(reg.text);
+	memset(&reg, 0, sizeof(reg));
+	reg.doms[0] = (struct domain){ "web", 1, "running", 100, true };
+	reg.doms[1] = (struct domain){ "db", 2, "paused", 101, true };
+	reg.doms[2] = (struct domain){ "old", 0, "shutoff", 0, true };
+}
+
+static json_t *fake_domain_json(const struct domain *dom)
+{
+	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:f}", "name", dom->name, "id",
+			 (int)dom->id, "state", dom->state, "memory", 512, "vcpus", 2, "pid",
+			 dom->pid, "time", 12.25);
+}
+
+static int fake_create(struct registry *r, const char *text, size_t len, const char *source,
+		       const char *const *overrides, size_t noverrides, bool dry_run,
+		       struct diag *d, json_t **json)
+{
+	r->creates++;
+	free(r->text);
+	r->text = malloc(len + 1);
+	if (r->text) {
+		memcpy(r->text, text, len);
+		r->text[len] = '\0';
+	}
+	r->len = len;
+	snprintf(r->source, sizeof(r->source), "%s", source);
+	r->noverrides = noverrides;
+	for (size_t i = 0; i < noverrides && i < FAKE_OVERRIDES; i++)
+		snprintf(r->overrides[i], sizeof(r->overrides[i]), "%s", overrides[i]);
+	r->dry_run = dry_run;
+	if (r->create_warns)
+		diag_warn(d, source, (struct src_pos){ 2, 1 }, "unknown key 'cpu_weight'");
+	if (r->bad_utf8_message)
+		diag_error(d, source, (struct src_pos){ 1, 1 }, "bad byte \xff here");
+	if (r->create_rc) {
+		if (r->create_rc == REGISTRY_EINVAL && !r->create_no_message)
+			diag_error(d, source, (struct src_pos){ 1, 9 }, "memory: expected a number");
+		return r->create_rc;
+	}
+	if (json)
+		*json = json_pack("{s:s, s:i, s:s}", "name", "new", "id", dry_run ? 0 : 7, "state",
+				  dry_run ? "shutoff" : "running");
+	return 0;
+}
+
+static struct domain *fake_find(struct registry *r, const char *name)
+{
+	char *end;
+	unsigned long id = strtoul(name, &end, 10);
+
+	r->finds++;
+	for (size_t i = 0; i < FAKE_DOMAINS; i++) {
+		struct domain *dom = &r->doms[i];
+
+		if (dom->used && (!strcmp(dom->name, name) ||
+				  (!*end && end != name && dom->id && dom->id == id)))
+			return dom;
+	}
+	return NULL;
+}
+
+static json_t *fake_list(struct registry *r)
+{
+	json_t *a;
+
+	r->lists++;
+	if (r->list_fails)
+		return NULL;
+	a = json_array();
+	for (size_t i = 0; i < FAKE_DOMAINS; i++)
+		if (r->doms[i].used)
+			json_array_append_new(a, fake_domain_json(&r->doms[i]));
+	return a;
+}
+
+static int fake_shutdown(struct registry *r, struct domain *dom, bool force, unsigned timeout_s)
+{
+	r->shutdowns++;
+	r->force = force;
+	r->timeout_s = timeout_s;
+	if (r->shutdown_rc)
+		return r->shutdown_rc;
+	if (!strcmp(dom->state, "shutoff"))
+		return REGISTRY_ESTATE;
+	/* The guest obliges at once. */
+	dom->state = "shutoff";
+	dom->id = 0;
+	dom->pid = 0;
+	return 0;
+}
+
+static int fake_destroy(struct registry *r, struct domain *dom)
+{
+	r->destroys++;
+	if (r->destroy_rc)
+		return r->destroy_rc;
+	dom->used = false;
+	return 0;
+}
+
+static const struct api_registry_ops fake_ops = {
+	.create = fake_create,
+	.find = fake_find,
+	.list = fake_list,
+	.domain_json = fake_domain_json,
+	.shutdown = fake_shutdown,
+	.destroy = fake_destroy,
+};
+
+/* ---- api_handle() ------------------------------------------------------- */
+
+static struct api_reply rp;
+
+/* One request; the reply in rp (the previous one freed). */
+static json_t *call(const char *method, const char *url, const char *body)
+{
+	json_decref(rp.body);
+	api_handle(&fake_ops, &reg, method, url, body, body ? strlen(body) : 0, &rp);
+	return rp.body;
+}
+
+static const char *error_text(void)
+{
+	const char *e = json_string_value(json_object_get(rp.body, "error"));
+
+	return e ? e : "";
+}
+
+static bool error_has(unsigned status, const char *words)
+{
+	if (rp.status != status || !strstr(error_text(), words))
+		printf("# %u: %s\n", rp.status, error_text());
+	return rp.status == status && strstr(error_text(), words);
+}
+
+/* Whether the reply's messages include one containing `words`. */
+static bool message_has(const char *words)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(rp.body, "messages"), i, m)
+		if (strstr(json_string_value(m) ? json_string_value(m) : "", words))
+			return true;
+	return false;
+}
+
+static void list_returns_every_domain(void)
+{
+	reset_registry();
+	call("GET", "/v1/domains", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK(json_is_array(rp.body) && json_array_size(rp.body) == 3);
+	CHECK(!strcmp(json_string_value(json_object_get(json_array_get(rp.body, 0), "name")),
+		      "web"));
+	CHECK(rp.allow == NULL);
+	call("HEAD", "/v1/domains", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK_EQ(reg.lists, 2);
+	reg.list_fails = true;
+	call("GET", "/v1/domains", NULL);
+	CHECK(error_has(500, "out of memory"));
+}
+
+static void domain_by_name_or_id(void)
+{
+	reset_registry();
+	call("GET", "/v1/domains/db", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK(!strcmp(json_string_value(json_object_get(rp.body, "state")), "paused"));
+	call("GET", "/v1/domains/1", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK(!strcmp(json_string_value(json_object_get(rp.body, "name")), "web"));
+	call("GET", "/v1/domains/nosuch", NULL);
+	CHECK(error_has(404, "no domain 'nosuch'"));
+}
+
+static void implausible_names_are_not_looked_up(void)
+{
+	char long_name[80];
+
+	reset_registry();
+	memset(long_name, 'a', sizeof(long_name));
+	memcpy(long_name, "/v1/domains/", 12);
+	long_name[12 + DOMAIN_NAME_MAX + 1] = '\0';
+	call("GET", long_name, NULL);
+	CHECK(error_has(404, "no such domain"));
+	call("GET", "/v1/domains/a b", NULL);
+	CHECK(error_has(404, "no such domain"));
+	call("POST", "/v1/domains/\xff/destroy", NULL);
+	CHECK(error_has(404, "no such domain"));
+	CHECK_EQ(reg.finds, 0);
+}
+
+static void unknown_paths_are_404(void)
+{
+	static const char *const urls[] = {
+		"/", "/v1", "/v1/", "/v2/domains", "/v1/domainsx", "/v1/domains/",
+		"/v1/domains/web/", "/v1/domains/web/reboot", "/v1/domains/web/destroy/x",
+		"/v1/domains//destroy", "",
+	};
+
+	reset_registry();
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		call("GET", urls[i], NULL);
+		CHECK(error_has(404, "no such resource"));
+		call("POST", urls[i], "{}");
+		CHECK_EQ(rp.status, 404);
+	}
+	/* Not UTF-8 in the URL: still a JSON reply. */
+	call("GET", "/v1/\xff\xfe", NULL);
+	CHECK(error_has(404, "/v1/??"));
+	CHECK_EQ(reg.finds + reg.lists + reg.creates, 0);
+}
+
+static void wrong_method_is_405_with_allow(void)
+{
+	reset_registry();
+	call("PUT", "/v1/domains", "{}");
+	CHECK(error_has(405, "PUT"));
+	CHECK(rp.allow && !strcmp(rp.allow, "GET, HEAD, POST"));
+	call("DELETE", "/v1/domains/web", NULL);
+	CHECK_EQ(rp.status, 405);
+	CHECK(rp.allow && !strcmp(rp.allow, "GET, HEAD"));
+	call("POST", "/v1/domains/web", "{}");
+	CHECK_EQ(rp.status, 405);
+	call("GET", "/v1/domains/web/shutdown", NULL);
+	CHECK_EQ(rp.status, 405);
+	CHECK(rp.allow && !strcmp(rp.allow, "POST"));
+	/* The method is checked before the domain is looked for. */
+	call("GET", "/v1/domains/nosuch/destroy", NULL);
+	CHECK_EQ(rp.status, 405);
+	CHECK_EQ(reg.finds + reg.shutdowns + reg.destroys + reg.creates, 0);
+	call("GET", "/v1/domains", NULL);
+	CHECK(rp.allow == NULL);
+}
+
+static void create_passes_the_request_on(void)
+{
+	reset_registry();
+	reg.create_warns = true;
+	call("POST", "/v1/domains",
+	     "{\"config\": \"name = 'new'\\nmemory = 512\\n\", \"source\": \"/etc/corral/new.cfg\","
+	     " \"overrides\": [\"memory=1024\", \"vcpus=2\"], \"dry_run\": false}");
+	CHECK_EQ(rp.status, 201);
+	CHECK_EQ(reg.creates, 1);
+	CHECK(reg.text && !strcmp(reg.text, "name = 'new'\nmemory = 512\n"));
+	CHECK_EQ(reg.len, strlen("name = 'new'\nmemory = 512\n"));
+	CHECK(!strcmp(reg.source, "/etc/corral/new.cfg"));
+	CHECK_EQ(reg.noverrides, 2);
+	CHECK(!strcmp(reg.overrides[0], "memory=1024") && !strcmp(reg.overrides[1], "vcpus=2"));
+	CHECK(!reg.dry_run);
+	CHECK(!strcmp(json_string_value(json_object_get(json_object_get(rp.body, "domain"),
+							"name")), "new"));
+	CHECK(message_has("/etc/corral/new.cfg:2:1: warning: unknown key 'cpu_weight'"));
+	CHECK_EQ(json_array_size(json_object_get(rp.body, "messages")), 1);
+}
+
+static void create_dry_run_is_200(void)
+{
+	reset_registry();
+	call("POST", "/v1/domains", "{\"config\": \"name = 'new'\", \"dry_run\": true}");
+	CHECK_EQ(rp.status, 200);
+	CHECK(reg.dry_run);
+	CHECK(json_is_object(json_object_get(rp.body, "domain")));
+	CHECK(json_is_array(json_object_get(rp.body, "messages")));
+	CHECK_EQ(json_array_size(json_object_get(rp.body, "messages")), 0);
+}
+
+static void create_defaults(void)
+{
+	reset_registry();
+	call("POST", "/v1/domains", "{\"config\": \"\"}");
+	CHECK_EQ(rp.status, 201);
+	CHECK(!strcmp(reg.source, "<request>"));
+	CHECK_EQ(reg.noverrides, 0);
+	CHECK(!reg.dry_run);
+	CHECK_EQ(reg.len, 0);
+	call("POST", "/v1/domains", "{\"config\": \"x\", \"overrides\": []}");
+	CHECK_EQ(rp.status, 201);
+	CHECK_EQ(reg.noverrides, 0);
+}
+
+static void create_config_may_hold_nul_for_the_parser(void)
+{
+	reset_registry();
+	call("POST", "/v1/domains", "{\"config\": \"a\\u0000b\"}");
+	CHECK_EQ(rp.status, 201);
+	CHECK_EQ(reg.len, 3);
+	CHECK(reg.text && reg.text[1] == '\0' && reg.text[2] == 'b');
+}
+
+static void create_errors_map_to_statuses(void)
+{
+	reset_registry();
+	reg.create_rc = REGISTRY_EINVAL;
+	call("POST", "/v1/domains", "{\"config\": \"memory = x\", \"source\": \"web.cfg\"}");
+	CHECK(error_has(400, "invalid domain configuration"));
+	CHECK(message_has("web.cfg:1:9: error: memory: expected a number"));
+	reg.create_rc = REGISTRY_EEXIST;
+	call("POST", "/v1/domains", "{\"config\": \"name = 'web'\"}");
+	CHECK(error_has(409, "exists"));
+	CHECK(json_is_array(json_object_get(rp.body, "messages")));
+	reg.create_rc = -EIO;
+	call("POST", "/v1/domains", "{\"config\": \"name = 'web'\"}");
+	CHECK(error_has(500, strerror(EIO)));
+	CHECK(json_object_get(rp.body, "domain") == NULL);
+}
+
+static void create_messages_stay_json_text(void)
+{
+	char *text;
+
+	reset_registry();
+	reg.bad_utf8_message = true;
+	reg.create_rc = REGISTRY_EINVAL;
+	reg.create_no_message = true;
+	call("POST", "/v1/domains", "{\"config\": \"x\", \"source\": \"w.cfg\"}");
+	CHECK_EQ(rp.status, 400);
+	CHECK(message_has("w.cfg:1:1: error: bad byte ? here"));
+	text = json_dumps(rp.body, 0);
+	CHECK(text != NULL);
+	free(text);
+}
+
+static void create_body_is_checked_strictly(void)
+{
+	static const struct {
+		const char *body, *words;
+	} cases[] = {
+		{ "", "request body: missing" },
+		{ "not json", "request body: line 1 column" },
+		{ "{\"config\": \"x\"} trailing", "request body: line 1" },
+		{ "[1]", "expected a JSON object" },
+		{ "\"config\"", "request body:" },
+		{ "{}", "config: missing" },
+		{ "{\"config\": 1}", "config: expected a string" },
+		{ "{\"config\": null}", "config: expected a string" },
+		{ "{\"config\": \"x\", \"source\": 1}", "source:" },
+		{ "{\"config\": \"x\", \"source\": \"\"}", "source:" },
+		{ "{\"config\": \"x\", \"source\": \"a\\u0000b\"}", "source:" },
+		{ "{\"config\": \"x\", \"overrides\": \"memory=1\"}", "overrides: expected an array" },
+		{ "{\"config\": \"x\", \"overrides\": [\"a\", 2]}", "overrides[1]: expected a string" },
+		{ "{\"config\": \"x\", \"overrides\": [\"a\\u0000\"]}", "overrides[0]" },
+		{ "{\"config\": \"x\", \"dry_run\": \"yes\"}", "dry_run: expected true or false" },
+		{ "{\"config\": \"x\", \"dry_run\": 1}", "dry_run" },
+		{ "{\"config\": \"x\", \"memory\": 1}", "unknown field 'memory'" },
+		{ "{\"config\": \"x\", \"config\": \"y\"}", "duplicate" },
+	};
+
+	reset_registry();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		call("POST", "/v1/domains", cases[i].body);
+		if (!error_has(400, cases[i].words))
+			printf("# case %zu: %s\n", i, cases[i].body);
+		CHECK(error_has(400, cases[i].words));
+	}
+	CHECK_EQ(reg.creates, 0);
+}
+
+static void shutdown_takes_force_and_timeout(void)
+{
+	reset_registry();
+	call("POST", "/v1/domains/web/shutdown", NULL);
+	CHECK_EQ(rp.status, 202);
+	CHECK(json_is_object(rp.body));
+	CHECK(!reg.force);
+	CHECK_EQ(reg.timeout_s, API_SHUTDOWN_TIMEOUT_DEFAULT);
+	reset_registry();
+	call("POST", "/v1/domains/1/shutdown", "{\"force\": true, \"timeout\": 5}");
+	CHECK_EQ(rp.status, 202);
+	CHECK(reg.force);
+	CHECK_EQ(reg.timeout_s, 5);
+	reset_registry();
+	call("POST", "/v1/domains/web/shutdown", "{}");
+	CHECK_EQ(rp.status, 202);
+}
+
+static void shutdown_body_is_checked(void)
+{
+	static const struct {
+		const char *body, *words;
+	} cases[] = {
+		{ "{\"force\": 1}", "force: expected true or false" },
+		{ "{\"timeout\": 0}", "timeout:" },
+		{ "{\"timeout\": -5}", "timeout:" },
+		{ "{\"timeout\": 86401}", "timeout:" },
+		{ "{\"timeout\": 1.5}", "timeout:" },
+		{ "{\"timeout\": \"5\"}", "timeout:" },
+		{ "{\"wait\": true}", "unknown field 'wait'" },
+		{ "[]", "expected a JSON object" },
+		{ "{", "request body: line 1" },
+	};
+
+	reset_registry();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		call("POST", "/v1/domains/web/shutdown", cases[i].body);
+		CHECK(error_has(400, cases[i].words));
+	}
+	CHECK_EQ(reg.shutdowns, 0);
+	call("POST", "/v1/domains/web/shutdown", "{\"timeout\": 86400}");
+	CHECK_EQ(rp.status, 202);
+}
+
+static void shutdown_errors_map_to_statuses(void)
+{
+	reset_registry();
+	call("POST", "/v1/domains/old/shutdown", NULL);
+	CHECK(error_has(409, "cannot shut down domain 'old' in its current state"));
+	call("POST", "/v1/domains/nosuch/shutdown", NULL);
+	CHECK(error_has(404, "no domain 'nosuch'"));
+	reg.shutdown_rc = REGISTRY_ENOENT;
+	call("POST", "/v1/domains/web/shutdown", NULL);
+	CHECK_EQ(rp.status, 404);
+	reg.shutdown_rc = -EPERM;
+	call("POST", "/v1/domains/web/shutdown", NULL);
+	CHECK(error_has(500, strerror(EPERM)));
+}
+
+static void destroy_forgets_the_domain(void)
+{
+	reset_registry();
+	call("POST", "/v1/domains/web/destroy", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK(json_is_object(rp.body) && json_object_size(rp.body) == 0);
+	CHECK_EQ(reg.destroys, 1);
+	call("GET", "/v1/domains/web", NULL);
+	CHECK_EQ(rp.status, 404);
+	call("POST", "/v1/domains/web/destroy", NULL);
+	CHECK(error_has(404, "no domain 'web'"));
+	call("POST", "/v1/domains/db/destroy", "{}");
+	CHECK_EQ(rp.status, 200);
+	call("POST", "/v1/domains/old/destroy", "{\"force\": true}");
+	CHECK(error_has(400, "unknown field 'force'"));
+	reg.destroy_rc = REGISTRY_ESTATE;
+	call("POST", "/v1/domains/old/destroy", NULL);
+	CHECK_EQ(rp.status, 409);
+	reg.destroy_rc = -ENOMEM;
+	call("POST", "/v1/domains/old/destroy", NULL);
+	CHECK(error_has(500, "cannot destroy domain 'old'"));
+	CHECK_EQ(reg.destroys, 4);
+}
+
+static void peers_root_or_admin_group(void)
+{
+	const gid_t groups[] = { 10, 4242, 20 };
+
+	CHECK(api_peer_allowed(0, 0, NULL, 0, (gid_t)-1));
+	CHECK(api_peer_allowed(0, 100, NULL, 0, 4242));
+	CHECK(!api_peer_allowed(1000, 1000, NULL, 0, (gid_t)-1));
+	CHECK(!api_peer_allowed(1000, 1000, groups, 3, (gid_t)-1));
+	CHECK(api_peer_allowed(1000, 4242, NULL, 0, 4242));
+	CHECK(api_peer_allowed(1000, 1000, groups, 3, 4242));
+	CHECK(!api_peer_allowed(1000, 1000, groups, 1, 4242));
+	CHECK(!api_peer_allowed(1000, 1000, NULL, 0, 4242));
+}
+
+/* ---- Over the socket ----------------------------------------------------- */
+
+#define ADMIN_GID 4242
+#define NOBODY 65534
+
+static char dir[64], sock_path[100];
+static struct api *api;
+static int listen_fd = -1;
+
+static bool server_start(gid_t admin_gid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(dir, sizeof(dir), "/tmp/corral-test-api-XXXXXX");
+	if (!mkdtemp(dir))
+		return false;
+	chmod(dir, 0755);	/* so that the unprivileged peers reach the socket */
+	snprintf(sock_path, sizeof(sock_path), "%s/corral.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	chmod(sock_path, 0666);
+	listen_fd = fd;
+	return api_start_ops(&api, fd, &fake_ops, &reg, admin_gid) == 0;
+}
+
+static void server_stop(void)
+{
+	api_stop(api);
+	api = NULL;
+	unlink(sock_path);
+	rmdir(dir);
+}
+
+struct output {
+	char *data;
+	size_t len;
+};
+
+struct run {
+	int status;		/* the exit status, or -1 */
+	struct output out, err;
+};
+
+static void output_add(struct output *o, const char *data, size_t n)
+{
+	char *d = realloc(o->data, o->len + n + 1);
+
+	if (!d)
+		return;
+	memcpy(d + o->len, data, n);
+	o->data = d;
+	o->len += n;
+	o->data[o->len] = '\0';
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out.data);
+	free(r->err.data);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Runs the server until child `pid` has exited and its pipes are closed,
+ * collecting what it writes; at most 30 s. */
+static void drive(pid_t pid, int out_fd, int err_fd, struct run *r)
+{
+	int fds[2] = { out_fd, err_fd }, status;
+	struct output *outs[2] = { &r->out, &r->err };
+	time_t deadline = time(NULL) + 30;
+	bool exited = false;
+
+	r->status = -1;
+	while (!exited || fds[0] >= 0 || fds[1] >= 0) {
+		struct pollfd p[3] = {
+			{ .fd = api ? api_fd(api) : -1, .events = POLLIN },
+			{ .fd = fds[0], .events = POLLIN },
+			{ .fd = fds[1], .events = POLLIN },
+		};
+		int timeout = api ? api_timeout_ms(api) : -1;
+
+		if (timeout < 0 || timeout > 20)
+			timeout = 20;
+		poll(p, 3, timeout);
+		if (api)
+			api_run(api);
+		for (int i = 0; i < 2; i++) {
+			char buf[4096];
+			ssize_t n;
+
+			if (fds[i] < 0 || !(p[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(fds[i], buf, sizeof(buf));
+			if (n > 0) {
+				output_add(outs[i], buf, (size_t)n);
+			} else if (n == 0 || errno != EINTR) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		}
+		if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
+			exited = true;
+			r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+		if (time(NULL) > deadline) {
+			printf("# child %d takes too long\n", (int)pid);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			for (int i = 0; i < 2; i++)
+				if (fds[i] >= 0)
+					close(fds[i]);
+			return;
+		}
+	}
+}
+
+struct peer {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t ngroups;
+};
+
+static bool send_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return false;
+		data += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * Sends `request` over a new connection from a child process (running as
+ * `peer` if not NULL), then `chunked` bytes of body in chunks if not 0, and
+ * returns the whole response in r->out.
+ */
+static void exchange(const char *request, size_t chunked, const struct peer *peer,
+		     struct run *r)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int pipefd[2];
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		static char chunk[65536];
+		char buf[4096];
+		ssize_t n;
+		int s;
+
+		dup2(pipefd[1], 1);
+		if (peer && (setgroups(peer->ngroups, peer->groups) < 0 || setgid(peer->gid) < 0 ||
+			     setuid(peer->uid) < 0))
+			_exit(90);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+		s = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(91);
+		if (send_all(s, request, strlen(request))) {
+			memset(chunk, 'x', sizeof(chunk));
+			while (chunked) {
+				size_t len = chunked < sizeof(chunk) ? chunked : sizeof(chunk);
+				char head[32];
+
+				snprintf(head, sizeof(head), "%zx\r\n", len);
+				if (!send_all(s, head, strlen(head)) || !send_all(s, chunk, len) ||
+				    !send_all(s, "\r\n", 2))
+					break;
+				chunked -= len;
+			}
+			if (!chunked)
+				send_all(s, "0\r\n\r\n", 5);
+		}
+		while ((n = read(s, buf, sizeof(buf))) > 0)
+			if (write(1, buf, (size_t)n) != n)
+				_exit(92);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	drive(pid, pipefd[0], -1, r);
+}
+
+static bool status_is(const struct run *r, const char *code)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %s ", code);
+	if (!r->out.data || strncmp(r->out.data, line, strlen(line)))
+		printf("# response: %.80s\n", r->out.data ? r->out.data : "(none)");
+	return r->out.data && !strncmp(r->out.data, line, strlen(line));
+}
+
+static bool has_header(const struct run *r, const char *header)
+{
+	char *end = r->out.data ? strstr(r->out.data, "\r\n\r\n") : NULL;
+	char *at = r->out.data ? strcasestr(r->out.data, header) : NULL;
+
+	return at && end && at < end;
+}
+
+static json_t *body_of(const struct run *r)
+{
+	char *body = r->out.data ? strstr(r->out.data, "\r\n\r\n") : NULL;
+
+	return body ? json_loads(body + 4, 0, NULL) : NULL;
+}
+
+static const char get_domains[] =
+	"GET /v1/domains HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+static void socket_serves_json(void)
+{
+	static const char create_body[] = "{\"config\": \"x\", \"dry_run\": true}";
+	char request[512];
+	struct run r;
+	json_t *j;
+
+	reset_registry();
+	CHECK(server_start((gid_t)-1));
+	if (!api)
+		return;
+	CHECK(api_fd(api) >= 0);
+	exchange(get_domains, 0, NULL, &r);
+	CHECK_EQ(r.status, 0);
+	CHECK(status_is(&r, "200"));
+	CHECK(has_header(&r, "\r\nContent-Type: application/json\r\n"));
+	j = body_of(&r);
+	CHECK(json_is_array(j) && json_array_size(j) == 3);
+	json_decref(j);
+	run_free(&r);
+
+	exchange("PUT /v1/domains HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+		 "Content-Length: 2\r\n\r\n{}", 0, NULL, &r);
+	CHECK(status_is(&r, "405"));
+	CHECK(has_header(&r, "\r\nAllow: GET, HEAD, POST\r\n"));
+	run_free(&r);
+
+	snprintf(request, sizeof(request),
+		 "POST /v1/domains HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(create_body), create_body);
+	exchange(request, 0, NULL, &r);
+	CHECK(status_is(&r, "200"));
+	CHECK(reg.dry_run && reg.text && !strcmp(reg.text, "x"));
+	run_free(&r);
+
+	/* Query strings are not part of the route. */
+	exchange("GET /v1/domains/web?x=1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+		 0, NULL, &r);
+	CHECK(status_is(&r, "200"));
+	run_free(&r);
+	server_stop();
+}
+
+static void oversized_bodies_are_413(void)
+{
+	struct run r;
+	char request[256];
+
+	reset_registry();
+	CHECK(server_start((gid_t)-1));
+	if (!api)
+		return;
+	/* Refused on the headers, before the body is sent. */
+	snprintf(request, sizeof(request),
+		 "POST /v1/domains HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+		 "Content-Length: %d\r\n\r\n", API_BODY_MAX + 1);
+	exchange(request, 0, NULL, &r);
+	CHECK(status_is(&r, "413"));
+	run_free(&r);
+	/* Without a length: read, dropped, refused at the end. */
+	exchange("POST /v1/domains HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n", (size_t)API_BODY_MAX + 1, NULL, &r);
+	CHECK(status_is(&r, "413"));
+	run_free(&r);
+	CHECK_EQ(reg.creates, 0);
+	server_stop();
+}
+
+static void stop_closes_the_socket(void)
+{
+	CHECK(server_start((gid_t)-1));
+	if (!api)
+		return;
+	CHECK(api_timeout_ms(api) >= -1);
+	server_stop();
+	CHECK(fcntl(listen_fd, F_GETFD) < 0 && errno == EBADF);
+}
+
+static void other_users_need_the_admin_group(void)
+{
+	const gid_t admin[] = { 100, ADMIN_GID };
+	const struct peer nobody = { NOBODY, NOBODY, NULL, 0 };
+	const struct peer member = { NOBODY, NOBODY, admin, 2 };
+	const struct peer primary = { NOBODY, ADMIN_GID, NULL, 0 };
+	struct run r;
+	json_t *j;
+
+	if (geteuid() != 0) {
+		printf("# skipped: needs root to connect as other users\n");
+		return;
+	}
+	reset_registry();
+	CHECK(server_start(ADMIN_GID));
+	if (!api)
+		return;
+	exchange(get_domains, 0, &nobody, &r);
+	CHECK_EQ(r.status, 0);
+	CHECK(status_is(&r, "403"));
+	j = body_of(&r);
+	CHECK(json_string_value(json_object_get(j, "error")) &&
+	      strstr(json_string_value(json_object_get(j, "error")), "permission denied"));
+	json_decref(j);
+	run_free(&r);
+	/* Refused before the body: nothing reaches the registry. */
+	exchange("POST /v1/domains/web/destroy HTTP/1.1\r\nHost: localhost\r\n"
+		 "Connection: close\r\nContent-Length: 2\r\n\r\n{}", 0, &nobody, &r);
+	CHECK(status_is(&r, "403"));
+	CHECK_EQ(reg.destroys + reg.finds, 0);
+	run_free(&r);
+	exchange(get_domains, 0, &member, &r);
+	CHECK(status_is(&r, "200"));
+	run_free(&r);
+	exchange(get_domains, 0, &primary, &r);
+	CHECK(status_is(&r, "200"));
+	run_free(&r);
+	server_stop();
+
+	/* Root only. */
+	CHECK(server_start((gid_t)-1));
+	if (!api)
+		return;
+	exchange(get_domains, 0, &member, &r);
+	CHECK(status_is(&r, "403"));
+	run_free(&r);
+	exchange(get_domains, 0, NULL, &r);
+	CHECK(status_is(&r, "200"));
+	run_free(&r);
+	server_stop();
+}
+
+/* ---- corral, end to end -------------------------------------------------- */
+
+static const char *corral_bin;
+
+/* Runs `corral ARGS...` (NULL-terminated) against the server, the socket in
+ * $CORRAL_SOCKET unless `env` is 0. */
+static void corral(struct run *r, int env, ...)
+{
+	const char *argv[16] = { corral_bin };
+	int out[2], err[2];
+	size_t argc = 1;
+	va_list ap;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	va_start(ap, env);
+	while (argc < 15 && (argv[argc] = va_arg(ap, const char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		if (env)
+			setenv("CORRAL_SOCKET", sock_path, 1);
+		else
+			unsetenv("CORRAL_SOCKET");
+		execv(corral_bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	drive(pid, out[0], err[0], r);
+}
+
+static bool out_has(const struct run *r, const char *words)
+{
+	bool ok = r->out.data && strstr(r->out.data, words);
+
+	if (!ok)
+		printf("# stdout: %s\n", r->out.data ? r->out.data : "(none)");
+	return ok;
+}
+
+static bool err_has(const struct run *r, const char *words)
+{
+	bool ok = r->err.data && strstr(r->err.data, words);
+
+	if (!ok)
+		printf("# stderr: %s\n", r->err.data ? r->err.data : "(none)");
+	return ok;
+}
+
+static bool write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = f && fputs(text, f) >= 0;
+
+	if (f && fclose(f))
+		ok = false;
+	return ok;
+}
+
+static bool have_corral(void)
+{
+	if (!corral_bin)
+		printf("# skipped: $CORRAL_BIN is not set\n");
+	return corral_bin && server_start((gid_t)-1);
+}
+
+/* corral list's columns, as xl's. */
+#define ROW "%-40s %5s %5s %5s %-13s %8s\n"
+
+static void corral_list(void)
+{
+	char row[128];
+	struct run r;
+	json_t *j;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	corral(&r, true, "list", NULL);
+	CHECK_EQ(r.status, 0);
+	snprintf(row, sizeof(row), ROW, "Name", "ID", "Mem", "VCPUs", "State", "Time(s)");
+	CHECK(r.out.data && !strncmp(r.out.data, row, strlen(row)));
+	snprintf(row, sizeof(row), ROW, "web", "1", "512", "2", "running", "12.2");
+	CHECK(out_has(&r, row));
+	snprintf(row, sizeof(row), ROW, "old", "-", "512", "2", "shutoff", "12.2");
+	CHECK(out_has(&r, row));
+	CHECK(!r.err.data);
+	run_free(&r);
+
+	corral(&r, true, "list", "-l", NULL);
+	CHECK_EQ(r.status, 0);
+	j = r.out.data ? json_loads(r.out.data, 0, NULL) : NULL;
+	CHECK(json_is_array(j) && json_array_size(j) == 3);
+	json_decref(j);
+	run_free(&r);
+
+	corral(&r, true, "list", "db", "nosuch", "a/b", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(out_has(&r, "\ndb "));
+	CHECK(r.out.data && !strstr(r.out.data, "web"));
+	CHECK(err_has(&r, "corral list: no domain 'nosuch'\n"));
+	CHECK(err_has(&r, "corral list: no domain 'a/b'\n"));
+	run_free(&r);
+	server_stop();
+}
+
+static void corral_create(void)
+{
+	char cfg[160], bad[160];
+	struct run r;
+	json_t *j;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	snprintf(cfg, sizeof(cfg), "%s/web.cfg", dir);
+	snprintf(bad, sizeof(bad), "%s/latin1.cfg", dir);
+	CHECK(write_file(cfg, "name = 'new'\nmemory = 512\n"));
+	CHECK(write_file(bad, "name = 'new'\n# \xe9t\xe9\n"));
+
+	reg.create_warns = true;
+	corral(&r, true, "create", "-n", cfg, "memory=1024", "vcpus=2", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK_EQ(reg.creates, 1);
+	CHECK(reg.dry_run);
+	CHECK(!strcmp(reg.source, cfg));
+	CHECK(reg.text && !strcmp(reg.text, "name = 'new'\nmemory = 512\n"));
+	CHECK_EQ(reg.noverrides, 2);
+	CHECK(!strcmp(reg.overrides[0], "memory=1024") && !strcmp(reg.overrides[1], "vcpus=2"));
+	j = r.out.data ? json_loads(r.out.data, 0, NULL) : NULL;
+	CHECK(json_string_value(json_object_get(j, "name")) &&
+	      !strcmp(json_string_value(json_object_get(j, "name")), "new"));
+	json_decref(j);
+	CHECK(err_has(&r, ":2:1: warning: unknown key 'cpu_weight'\n"));
+	run_free(&r);
+
+	/* Without -n: quiet but for the warnings. */
+	reg.create_warns = false;
+	corral(&r, true, "create", cfg, NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(!reg.dry_run);
+	CHECK(!r.out.data && !r.err.data);
+	run_free(&r);
+
+	/* The daemon's errors, at the user's file:line:col; no summary besides. */
+	reg.create_rc = REGISTRY_EINVAL;
+	corral(&r, true, "create", cfg, NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, cfg));
+	CHECK(err_has(&r, ":1:9: error: memory: expected a number\n"));
+	CHECK(r.err.data && !strstr(r.err.data, "corral create:"));
+	CHECK(!r.out.data);
+	run_free(&r);
+
+	reg.create_rc = REGISTRY_EEXIST;
+	corral(&r, true, "create", "-n", cfg, NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral create: a domain of that name exists\n"));
+	run_free(&r);
+
+	/* Checked here: what JSON cannot carry, and files that cannot be read. */
+	reg.create_rc = 0;
+	reg.creates = 0;
+	corral(&r, true, "create", bad, NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, ":2:3: error: byte 0xe9 is not UTF-8 text\n"));
+	run_free(&r);
+	corral(&r, true, "create", cfg, "memory=\xff", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "argument 1:1:8: error: byte 0xff"));
+	run_free(&r);
+	corral(&r, true, "create", "/nonexistent/web.cfg", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "/nonexistent/web.cfg: error: cannot read: No such file or directory\n"));
+	run_free(&r);
+	CHECK_EQ(reg.creates, 0);
+
+	corral(&r, true, "create", NULL);
+	CHECK_EQ(r.status, 2);
+	run_free(&r);
+	corral(&r, true, "create", "--help", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(out_has(&r, "usage: corral create"));
+	run_free(&r);
+	unlink(cfg);
+	unlink(bad);
+	server_stop();
+}
+
+static void corral_shutdown_and_destroy(void)
+{
+	struct run r;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	corral(&r, true, "shutdown", "-w", "-F", "-t", "5", "1", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK_EQ(reg.shutdowns, 1);
+	CHECK(reg.force);
+	CHECK_EQ(reg.timeout_s, 5);
+	CHECK(!strcmp(reg.doms[0].state, "shutoff"));
+	CHECK(!r.out.data && !r.err.data);
+	run_free(&r);
+
+	corral(&r, true, "shutdown", "web", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral shutdown: cannot shut down domain 'web' in its current state\n"));
+	run_free(&r);
+
+	corral(&r, true, "shutdown", "db", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(!reg.force);
+	CHECK_EQ(reg.timeout_s, API_SHUTDOWN_TIMEOUT_DEFAULT);
+	run_free(&r);
+
+	corral(&r, true, "destroy", "old", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(!reg.doms[2].used);
+	run_free(&r);
+	corral(&r, true, "destroy", "old", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral destroy: no domain 'old'\n"));
+	run_free(&r);
+	corral(&r, true, "shutdown", "-w", "nosuch", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral shutdown: no domain 'nosuch'\n"));
+	run_free(&r);
+	server_stop();
+}
+
+static void corral_usage_errors(void)
+{
+	static const char *const cases[][4] = {
+		{ "shutdown" }, { "shutdown", "-t", "5", "web" }, { "shutdown", "-F", "-t", "0" },
+		{ "shutdown", "a", "b" }, { "destroy" }, { "destroy", "-x", "web" },
+		{ "list", "-x" }, { "bogus" }, { "--socket" }, { "--bogus", "list" },
+	};
+	struct run r;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		corral(&r, true, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
+		if (r.status != 2)
+			printf("# case %zu (%s)\n", i, cases[i][0]);
+		CHECK_EQ(r.status, 2);
+		CHECK(r.err.data != NULL);
+		run_free(&r);
+	}
+	corral(&r, true, NULL);
+	CHECK_EQ(r.status, 2);
+	run_free(&r);
+	corral(&r, true, "--help", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(out_has(&r, "shutdown"));
+	run_free(&r);
+	CHECK_EQ(reg.lists + reg.finds + reg.shutdowns + reg.destroys + reg.creates, 0);
+	server_stop();
+}
+
+static void corral_finds_the_socket(void)
+{
+	char opt[160];
+	struct run r;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	/* --socket PATH, --socket=PATH, and before either $CORRAL_SOCKET. */
+	corral(&r, false, "--socket", sock_path, "list", NULL);
+	CHECK_EQ(r.status, 0);
+	run_free(&r);
+	snprintf(opt, sizeof(opt), "--socket=%s", sock_path);
+	corral(&r, false, opt, "list", NULL);
+	CHECK_EQ(r.status, 0);
+	run_free(&r);
+	CHECK_EQ(reg.lists, 2);
+	corral(&r, true, "--socket", "/nonexistent/corral.sock", "list", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral list: cannot reach corrald at /nonexistent/corral.sock: "
+			  "No such file or directory (is corrald running?)\n"));
+	run_free(&r);
+	server_stop();
+	/* Nothing listening. */
+	corral(&r, true, "destroy", "web", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral destroy: cannot reach corrald at "));
+	run_free(&r);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	log_init("test_api", LOG_LEVEL_SILENT);
+	corral_bin = getenv("CORRAL_BIN");
+	if (corral_bin && !*corral_bin)
+		corral_bin = NULL;
+
+	RUN(list_returns_every_domain);
+	RUN(domain_by_name_or_id);
+	RUN(implausible_names_are_not_looked_up);
+	RUN(unknown_paths_are_404);
+	RUN(wrong_method_is_405_with_allow);
+	RUN(create_passes_the_request_on);
+	RUN(create_dry_run_is_200);
+	RUN(create_defaults);
+	RUN(create_config_may_hold_nul_for_the_parser);
+	RUN(create_errors_map_to_statuses);
+	RUN(create_messages_stay_json_text);
+	RUN(create_body_is_checked_strictly);
+	RUN(shutdown_takes_force_and_timeout);
+	RUN(shutdown_body_is_checked);
+	RUN(shutdown_errors_map_to_statuses);
+	RUN(destroy_forgets_the_domain);
+	RUN(peers_root_or_admin_group);
+	RUN(socket_serves_json);
+	RUN(oversized_bodies_are_413);
+	RUN(stop_closes_the_socket);
+	RUN(other_users_need_the_admin_group);
+	RUN(corral_list);
+	RUN(corral_create);
+	RUN(corral_shutdown_and_destroy);
+	RUN(corral_usage_errors);
+	RUN(corral_finds_the_socket);
+
+	json_decref(rp.body);
+	free(reg.text);
+	return test_done();
+}

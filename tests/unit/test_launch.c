@@ -1,0 +1,93 @@
+/* The corral-vmm command line corrald builds for a domain (daemon/launch.h). */
+#include "test.h"
+#include "daemon/launch.h"
+
+#include <string.h>
+
+static struct domain_config dc;
+static struct diag d;
+
+static int build(const char *text)
+{
+	const struct domain_config_options opt = { .check_files = false };
+	struct xlcfg cfg;
+	int err;
+
+	xlcfg_init(&cfg);
+	diag_init(&d);
+	err = xlcfg_parse(&cfg, text, strlen(text), "t.cfg", &d);
+	if (!err)
+		err = domain_config_from_xlcfg(&dc, &cfg, &opt, &d);
+	xlcfg_free(&cfg);
+	diag_free(&d);
+	return err;
+}
+
+/* The argument after `option`, or NULL. */
+static const char *arg_after(const struct vmm_argv *a, const char *option, int nth)
+{
+	for (size_t i = 0; i + 1 < a->argc; i++)
+		if (!strcmp(a->argv[i], option) && nth-- == 0)
+			return a->argv[i + 1];
+	return NULL;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static void the_domain_becomes_vmm_options(void)
+{
+	struct vmm_argv a;
+
+	CHECK_EQ(build("name='web'\nkernel='/k'\nramdisk='/i'\nmemory=512\nvcpus=2\n"
+		       "root='/dev/vda1'\nextra='quiet'\n"), 0);
+	CHECK_EQ(vmm_argv_build(&a, "/usr/bin/corral-vmm", &dc, 7, "/run/corral/domains/web"), 0);
+	CHECK(same(a.argv[0], "/usr/bin/corral-vmm"));
+	CHECK(a.argv[a.argc] == NULL);
+	CHECK(same(arg_after(&a, "--kernel", 0), "/k"));
+	CHECK(same(arg_after(&a, "--initrd", 0), "/i"));
+	CHECK(same(arg_after(&a, "--cmdline", 0), "root=/dev/vda1 quiet"));
+	CHECK(same(arg_after(&a, "--memory", 0), "512M"));
+	CHECK(same(arg_after(&a, "--vcpus", 0), "2"));
+	CHECK(same(arg_after(&a, "--console", 0), "unix:/run/corral/domains/web/console.sock"));
+	CHECK(same(arg_after(&a, "--control", 0), "/run/corral/domains/web/control.sock"));
+	vmm_argv_free(&a);
+	domain_config_free(&dc);
+}
+
+static void disks_keep_order_access_and_serial(void)
+{
+	struct vmm_argv a;
+
+	CHECK_EQ(build("name='web'\nkernel='/k'\n"
+		       "disk=['vdev=xvda,access=w,target=/srv/a,b.img', 'vdev=xvdb,access=ro,serial=pkg0,target=/srv/p.img']\n"), 0);
+	CHECK_EQ(vmm_argv_build(&a, "vmm", &dc, 1, "/r"), 0);
+	CHECK(same(arg_after(&a, "--disk", 0), "path=/srv/a,,b.img"));
+	CHECK(same(arg_after(&a, "--disk", 1), "path=/srv/p.img,ro,serial=pkg0"));
+	CHECK(arg_after(&a, "--disk", 2) == NULL);
+	vmm_argv_free(&a);
+	domain_config_free(&dc);
+}
+
+static void vifs_get_xen_tap_names_macs_and_bridges(void)
+{
+	struct vmm_argv a;
+
+	CHECK_EQ(build("name='web'\nkernel='/k'\n"
+		       "vif=['mac=00:16:3e:00:00:01', 'mac=00:16:3e:00:00:02,bridge=br1,vifname=web-lan']\n"), 0);
+	CHECK_EQ(vmm_argv_build(&a, "vmm", &dc, 12, "/r"), 0);
+	CHECK(same(arg_after(&a, "--net", 0), "tap=vif12.0,mac=00:16:3e:00:00:01,bridge=xenbr0"));
+	CHECK(same(arg_after(&a, "--net", 1), "tap=web-lan,mac=00:16:3e:00:00:02,bridge=br1"));
+	vmm_argv_free(&a);
+	domain_config_free(&dc);
+}
+
+int main(void)
+{
+	RUN(the_domain_becomes_vmm_options);
+	RUN(disks_keep_order_access_and_serial);
+	RUN(vifs_get_xen_tap_names_macs_and_bridges);
+	return test_done();
+}
