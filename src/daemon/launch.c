@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Appends one argument; after a failed allocation, nothing (see ->failed). */
@@ -167,6 +168,7 @@ int vmm_spawn(const struct vmm_argv *a, const char *log_path, pid_t *pid, int *p
 	if (*pidfd < 0) {
 		err = log_errno("pidfd_open");
 		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
 	}
 out:
 	if (null_fd >= 0)

@@ -1,21 +1,28 @@
-/* corrald's registry without a VMM (daemon/registry.h): checking a domain,
- * refusing one, and leaving nothing behind when a start fails. The
- * lifecycle with a real corral-vmm is tested in the testbed. */
+/* corrald's registry (daemon/registry.h) natively: checking a domain,
+ * refusing one, leaving nothing behind when a start fails, and what happens
+ * when a VMM ends. corral-vmm cannot boot a guest on every host, so the
+ * "VMM" here is a stand-in process: a shell script that exits with the
+ * status corral-vmm would give (docs/corral-vmm.md), or sleep(1) for a VMM
+ * that keeps running. The registry only sees a process and its exit. */
 #include "test.h"
 #include "daemon/loop.h"
 #include "daemon/registry.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/corral-registry-XXXXXX";
-static char state_dir[PATH_MAX], run_dir[PATH_MAX], kernel[PATH_MAX], text[PATH_MAX + 64];
+static char state_dir[PATH_MAX / 2], run_dir[PATH_MAX / 2], kernel[PATH_MAX], text[PATH_MAX + 64];
+static char stand_in[PATH_MAX];
 static struct loop loop;
 static struct diag d;
 
@@ -100,6 +107,164 @@ static void find_and_list_know_nothing_of_strangers(void)
 	registry_close(r);
 }
 
+/* Runs the loop until `name` is gone (want_state NULL) or in want_state. */
+static bool wait_for(struct registry *r, const char *name, const char *want_state)
+{
+	for (int i = 0; i < 100; i++) {
+		struct domain *dom = registry_find(r, name);
+		json_t *j = dom ? domain_json(dom) : NULL;
+		bool done = want_state ? j && !strcmp(json_string_value(json_object_get(j, "state")),
+						      want_state) : !dom;
+
+		json_decref(j);
+		if (done)
+			return true;
+		loop_once(&loop, 100);
+		registry_reap(r);
+	}
+	return false;
+}
+
+/* Creates "web" with the stand-in VMM exiting with `status` (or killed by
+ * SIGKILL if status < 0), and `extra` statements. */
+static int create_ending(struct registry *r, int status, const char *extra)
+{
+	char cfg[PATH_MAX + 256], value[16];
+
+	snprintf(value, sizeof(value), "%d", status);
+	setenv("STAND_IN_EXIT", value, 1);
+	snprintf(cfg, sizeof(cfg), "%s%s", text, extra);
+	return create(r, cfg, false, NULL);
+}
+
+static void an_ended_guest_with_destroy_is_forgotten(void)
+{
+	struct registry *r = open_registry(stand_in);
+
+	CHECK_EQ(create_ending(r, 0, ""), 0);
+	CHECK(exists(state_dir, "/domains/web.cfg"));
+	CHECK(wait_for(r, "web", NULL));
+	CHECK(!exists(state_dir, "/domains/web.cfg"));
+	CHECK(!exists(run_dir, "/domains/web"));
+	CHECK(exists(run_dir, "/web.log"));
+	registry_close(r);
+}
+
+static void exit_status_picks_the_action(void)
+{
+	static const struct {
+		int status;
+		const char *extra, *state;
+	} cases[] = {
+		{ 0, "on_poweroff = 'preserve'\n", "shutoff" },
+		{ 2, "on_reboot = 'preserve'\n", "shutoff" },
+		{ 3, "on_crash = 'preserve'\n", "crashed" },
+		{ 1, "on_crash = 'preserve'\n", "crashed" },	/* a VMM error */
+		{ -9, "on_crash = 'preserve'\n", "crashed" },	/* killed */
+		{ 5, "on_poweroff = 'preserve'\non_crash = 'preserve'\n", NULL },	/* stopped */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct registry *r = open_registry(stand_in);
+
+		CHECK_EQ(create_ending(r, cases[i].status, cases[i].extra), 0);
+		CHECK(wait_for(r, "web", cases[i].state));
+		struct domain *dom = registry_find(r, "web");
+
+		if (cases[i].state && dom) {
+			/* A preserved domain stays until destroyed, then goes. */
+			CHECK_EQ(domain_destroy(r, dom), 0);
+			registry_reap(r);
+			CHECK(registry_find(r, "web") == NULL);
+			CHECK(!exists(state_dir, "/domains/web.cfg"));
+		}
+		registry_close(r);
+	}
+}
+
+static void a_guest_that_keeps_failing_is_not_restarted_forever(void)
+{
+	struct registry *r = open_registry(stand_in);
+
+	CHECK_EQ(create_ending(r, 3, "on_crash = 'restart'\n"), 0);
+	CHECK(wait_for(r, "web", "crashed"));
+	if (registry_find(r, "web"))
+		CHECK_EQ(domain_destroy(r, registry_find(r, "web")), 0);
+	registry_reap(r);
+	registry_close(r);
+}
+
+/* What a corrald that was stopped left: a definition, a state file, and a
+ * VMM still running (sleep, standing in). */
+static pid_t leave_running_domain(const char *vmm)
+{
+	char path[PATH_MAX], state[128];
+	pid_t pid = fork();
+	FILE *f;
+
+	if (pid == 0) {
+		execl(vmm, vmm, "30", (char *)NULL);
+		_exit(127);
+	}
+	/* Until the exec, the child still runs this test's binary. */
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	for (int i = 0; i < 1000; i++) {
+		char exe[PATH_MAX], want[PATH_MAX];
+		ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+
+		if (n > 0 && realpath(vmm, want) && (exe[n] = '\0', !strcmp(exe, want)))
+			break;
+		usleep(1000);
+	}
+	snprintf(path, sizeof(path), "%s/domains", state_dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/domains/web.cfg", state_dir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/domains/web", run_dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/domains/web/state.json", run_dir);
+	snprintf(state, sizeof(state), "{\"name\":\"web\",\"id\":4,\"pid\":%d,\"state\":\"running\"}",
+		 (int)pid);
+	f = fopen(path, "w");
+	fputs(state, f);
+	fclose(f);
+	return pid;
+}
+
+static void a_new_registry_adopts_running_vmms_and_notices_their_end(void)
+{
+	pid_t pid = leave_running_domain("/bin/sleep");
+	struct registry *r = open_registry("/bin/sleep");
+	struct domain *dom = registry_find(r, "web");
+
+	CHECK(dom != NULL);
+	CHECK(registry_find(r, "4") == dom);
+	CHECK(wait_for(r, "web", "running"));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	/* Not its child, so no status: an unasked-for end counts as a crash. */
+	CHECK(wait_for(r, "web", NULL));
+	CHECK(!exists(state_dir, "/domains/web.cfg"));
+	registry_close(r);
+}
+
+static void a_recycled_pid_is_not_adopted(void)
+{
+	/* The pid runs sleep, but the registry's VMM is another binary. */
+	pid_t pid = leave_running_domain("/bin/sleep");
+	struct registry *r = open_registry(stand_in);
+
+	CHECK(registry_find(r, "web") == NULL);
+	CHECK(!exists(state_dir, "/domains/web.cfg"));
+	CHECK_EQ(kill(pid, 0), 0);	/* and it was left alone */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	registry_reap(r);
+	registry_close(r);
+}
+
 int main(void)
 {
 	log_init("test_registry", LOG_LEVEL_SILENT);
@@ -110,6 +275,12 @@ int main(void)
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
 	fclose(fopen(kernel, "w"));
 	snprintf(text, sizeof(text), "name = 'web'\nkernel = '%s'\nvif = ['bridge=br0']\n", kernel);
+	snprintf(stand_in, sizeof(stand_in), "%s/vmm", dir);
+	FILE *f = fopen(stand_in, "w");
+
+	fputs("#!/bin/sh\n[ \"$STAND_IN_EXIT\" -ge 0 ] || kill -9 $$\nexit \"$STAND_IN_EXIT\"\n", f);
+	fclose(f);
+	chmod(stand_in, 0700);
 	mkdir(state_dir, 0700);
 	mkdir(run_dir, 0700);
 	CHECK_EQ(loop_init(&loop), 0);
@@ -117,8 +288,16 @@ int main(void)
 	RUN(a_failed_start_leaves_nothing);
 	RUN(bad_configurations_are_refused_with_their_messages);
 	RUN(find_and_list_know_nothing_of_strangers);
+	RUN(an_ended_guest_with_destroy_is_forgotten);
+	RUN(exit_status_picks_the_action);
+	RUN(a_guest_that_keeps_failing_is_not_restarted_forever);
+	RUN(a_new_registry_adopts_running_vmms_and_notices_their_end);
+	RUN(a_recycled_pid_is_not_adopted);
 	loop_fini(&loop);
 	diag_free(&d);
+	unlink(kernel);
+	unlink(stand_in);
+	snprintf(kernel, sizeof(kernel), "%s/web.log", run_dir);
 	unlink(kernel);
 	strcat(state_dir, "/domains");
 	strcat(run_dir, "/domains");
