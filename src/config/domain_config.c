@@ -669,10 +669,9 @@ static json_t *disk_json(const struct disk_spec *ds)
 
 static json_t *vif_json(const struct vif_spec *vs)
 {
-	char mac[18];
+	char mac[MAC_TEXT_LEN];
 
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", vs->mac[0], vs->mac[1],
-		 vs->mac[2], vs->mac[3], vs->mac[4], vs->mac[5]);
+	mac_format(vs->mac, mac);
 	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:I}",
 			 "mac", vs->has_mac ? json_string(mac) : json_null(),
 			 "bridge", vs->bridge, "ip", string_or_null(vs->ip),

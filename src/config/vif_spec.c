@@ -238,3 +238,9 @@ void vif_spec_free(struct vif_spec *vs)
 	free(vs->type);
 	init(vs);
 }
+
+void mac_format(const uint8_t mac[6], char text[MAC_TEXT_LEN])
+{
+	snprintf(text, MAC_TEXT_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+}

@@ -44,4 +44,8 @@ void vif_spec_free(struct vif_spec *vs);
  * -EINVAL if malformed. Syntax only: vif_spec_parse() adds the unicast check. */
 int mac_parse(const char *text, uint8_t mac[6]);
 
+/* Writes mac as "aa:bb:cc:dd:ee:ff" (MAC_TEXT_LEN bytes with the NUL). */
+#define MAC_TEXT_LEN 18
+void mac_format(const uint8_t mac[6], char text[MAC_TEXT_LEN]);
+
 #endif

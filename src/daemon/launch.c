@@ -75,13 +75,12 @@ static void push_disk(struct vmm_argv *a, const struct disk_spec *ds)
 
 static void push_vif(struct vmm_argv *a, const struct vif_spec *vs, unsigned id, size_t index)
 {
-	const uint8_t *m = vs->mac;
-	char tap[64];
+	char tap[64], mac[MAC_TEXT_LEN];
 
 	vif_tap_name(vs, id, index, tap, sizeof(tap));
+	mac_format(vs->mac, mac);
 	push(a, "--net");
-	push(a, "tap=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x,bridge=%s", tap, m[0], m[1], m[2],
-	     m[3], m[4], m[5], vs->bridge);
+	push(a, "tap=%s,mac=%s,bridge=%s", tap, mac, vs->bridge);
 }
 
 int vmm_argv_build(struct vmm_argv *a, const char *vmm_path, const struct domain_config *dc,

@@ -164,10 +164,11 @@ static int assign_macs(const struct registry *r, struct domain_config *dc, struc
 		}
 		owner = mac_owner(r, vs->mac);
 		if (owner) {
-			diag_error(d, NULL, (struct src_pos){ 0 },
-				   "vif %zu: MAC %02x:%02x:%02x:%02x:%02x:%02x is domain %s's", i,
-				   vs->mac[0], vs->mac[1], vs->mac[2], vs->mac[3], vs->mac[4],
-				   vs->mac[5], owner->name);
+			char mac[MAC_TEXT_LEN];
+
+			mac_format(vs->mac, mac);
+			diag_error(d, NULL, (struct src_pos){ 0 }, "vif %zu: MAC %s is domain %s's",
+				   i, mac, owner->name);
 			return REGISTRY_EINVAL;
 		}
 	}

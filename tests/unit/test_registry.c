@@ -194,6 +194,24 @@ static void a_guest_that_keeps_failing_is_not_restarted_forever(void)
 	registry_close(r);
 }
 
+static void names_and_macs_are_not_shared(void)
+{
+	struct registry *r = open_registry(stand_in);
+	char other[sizeof(text) + 64];
+
+	CHECK_EQ(create_ending(r, 0, "on_poweroff = 'preserve'\nvif = ['mac=00:16:3e:00:00:01']\n"), 0);
+	CHECK(wait_for(r, "web", "shutoff"));
+	CHECK_EQ(create_ending(r, 0, ""), REGISTRY_EEXIST);
+	CHECK(d.nmsgs == 1 && strstr(d.msgs[0].text, "a domain named web exists"));
+	snprintf(other, sizeof(other), "%sname = 'db'\nvif = ['mac=00:16:3e:00:00:01']\n", text);
+	CHECK_EQ(create(r, other, false, NULL), REGISTRY_EINVAL);
+	CHECK(d.nmsgs == 1 && strstr(d.msgs[0].text, "MAC 00:16:3e:00:00:01 is domain web's"));
+	CHECK(registry_find(r, "db") == NULL);
+	CHECK_EQ(domain_destroy(r, registry_find(r, "web")), 0);
+	registry_reap(r);
+	registry_close(r);
+}
+
 /* What a corrald that was stopped left: a definition, a state file, and a
  * VMM still running (sleep, standing in). */
 static pid_t leave_running_domain(const char *vmm)
@@ -291,6 +309,7 @@ int main(void)
 	RUN(an_ended_guest_with_destroy_is_forgotten);
 	RUN(exit_status_picks_the_action);
 	RUN(a_guest_that_keeps_failing_is_not_restarted_forever);
+	RUN(names_and_macs_are_not_shared);
 	RUN(a_new_registry_adopts_running_vmms_and_notices_their_end);
 	RUN(a_recycled_pid_is_not_adopted);
 	loop_fini(&loop);
