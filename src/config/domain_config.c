@@ -84,7 +84,7 @@ static int take_number(struct builder *b, const char *key, const struct xlcfg_va
 
 /* ---- One function per key -------------------------------------------- */
 
-static int valid_name_char(char c)
+bool domain_name_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
 }
@@ -99,7 +99,7 @@ static int key_name(struct builder *b, const char *key, const struct xlcfg_value
 		return err;
 	len = strlen(n);
 	for (size_t i = 0; i < len; i++) {
-		if (!valid_name_char(n[i]))
+		if (!domain_name_char(n[i]))
 			return value_error(b, v, "name '%s': only letters, digits, '-', '_' and '.' are allowed", n);
 		digits += isdigit((unsigned char)n[i]) != 0;
 	}

@@ -71,6 +71,9 @@ void domain_config_free(struct domain_config *dc);
 
 const char *domain_action_name(enum domain_action a);
 
+/* A character a domain's name may hold: a letter, a digit, '-', '_' or '.'. */
+bool domain_name_char(char c);
+
 /* The domain as a JSON object (what `corral create -n` prints); NULL on ENOMEM. */
 json_t *domain_config_to_json(const struct domain_config *dc);
 

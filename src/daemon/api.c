@@ -186,13 +186,9 @@ static bool name_plausible(const char *name, size_t len)
 {
 	if (!len || len > DOMAIN_NAME_MAX)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
+	for (size_t i = 0; i < len; i++)
+		if (!domain_name_char(name[i]))
 			return false;
-	}
 	return true;
 }
 
