@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #define CLIENT_REPLY_MAX (64 * 1024 * 1024)	/* a reply larger than this is refused */
 #define DOMAIN_NAME_LEN_MAX 64
@@ -67,6 +70,27 @@ static void print_connect_error(const char *cmd, const char *sock, long os_errno
 		hint = " (corrald serves root and its admin group)";
 	fprintf(stderr, "corral %s: cannot reach corrald at %s: %s%s\n", cmd, sock,
 		os_errno ? strerror((int)os_errno) : detail, hint);
+}
+
+int client_connect(const char *cmd)
+{
+	const char *sock = client_socket();
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(sock) >= sizeof(addr.sun_path)) {
+		print_connect_error(cmd, sock, ENAMETOOLONG, NULL);
+		return -1;
+	}
+	strcpy(addr.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+		return fd;
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	print_connect_error(cmd, sock, err, NULL);
+	return -1;
 }
 
 static CURL *handle(const char *cmd)

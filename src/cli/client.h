@@ -34,6 +34,11 @@ int client_request(const char *cmd, const char *method, const char *path, const 
 		   struct client_reply *reply);
 void client_reply_free(struct client_reply *reply);
 
+/* A stream connection to corrald's socket, for what libcurl cannot do (the
+ * console's upgraded stream); -1 after printing why, as client_request()
+ * does. */
+int client_connect(const char *cmd);
+
 /* Prints the reply's "messages" (corrald's errors and warnings about the
  * request, "file:line:col: error: ...") on stderr, one a line; returns how
  * many, and in *errors (if not NULL) how many of them are errors. */

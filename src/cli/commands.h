@@ -8,6 +8,9 @@
 #ifndef CORRAL_CLI_COMMANDS_H
 #define CORRAL_CLI_COMMANDS_H
 
+#include <jansson.h>
+#include <stdbool.h>
+
 enum {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,
@@ -18,5 +21,27 @@ int cmd_create(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_uptime(int argc, char **argv);
+int cmd_vcpu_list(int argc, char **argv);
+int cmd_domid(int argc, char **argv);
+int cmd_domname(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+
+/* Shared by the commands. */
+
+/* The domains named in names (all of them if none) as a JSON array in *out
+ * (NULL only if nothing could be fetched); an exit status, failures
+ * reported as "corral CMD: ...". */
+int fetch_domains(const char *cmd, char **names, int nnames, json_t **out);
+/* GET /v1/domains/NAME: 0 with the domain in *dom, 1 if there is no such
+ * domain, -1 on another failure (reported). */
+int get_domain(const char *cmd, const char *name, json_t **dom);
+/* Domain NAME's console on this terminal until it closes or the user
+ * detaches (console.c; create -c uses it too); an exit status. */
+int attach_console(const char *name, bool force);
 
 #endif

@@ -14,7 +14,7 @@
 #define CREATE_FILE_MAX (1024 * 1024)	/* as corral's parser: XLCFG_FILE_MAX */
 
 static const char create_usage[] =
-	"usage: corral create [-n] FILE [KEY=VALUE...]\n"
+	"usage: corral create [-n | -c] FILE [KEY=VALUE...]\n"
 	"\n"
 	"Creates and starts a domain from FILE, an xl.cfg(5) domain file. Each\n"
 	"KEY=VALUE is one more statement in the same syntax, read after the file, so\n"
@@ -23,6 +23,7 @@ static const char create_usage[] =
 	"FILE:LINE:COL: error: ... Nothing else is printed on success.\n"
 	"\n"
 	"  -n, --dry-run  check everything and print the domain as JSON; start nothing\n"
+	"  -c, --console  attach to the domain's console once it runs (corral console)\n"
 	"  -h, --help     this text\n";
 
 /* The offset of the first byte of `text` that is not UTF-8, or len. */
@@ -119,25 +120,42 @@ static json_t *request(const char *path, const char *text, size_t len, int nover
 			 "overrides", ov, "dry_run", dry_run);
 }
 
+/* create -c: the console of the domain corrald just started. */
+static int attach_created(const struct client_reply *reply)
+{
+	const char *name = json_string_value(json_object_get(json_object_get(reply->body, "domain"),
+							     "name"));
+
+	if (!name) {
+		fprintf(stderr, "corral create: corrald's reply has no domain\n");
+		return EXIT_FAILED;
+	}
+	return attach_console(name, false);
+}
+
 int cmd_create(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "console", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct client_reply reply;
-	bool dry_run = false;
+	bool dry_run = false, console = false;
 	const char *path;
 	json_t *req;
 	char *text;
 	size_t len;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+nh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+nch", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			dry_run = true;
+			break;
+		case 'c':
+			console = true;
 			break;
 		case 'h':
 			fputs(create_usage, stdout);
@@ -147,7 +165,7 @@ int cmd_create(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc || (dry_run && console)) {
 		fputs(create_usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -170,6 +188,8 @@ int cmd_create(int argc, char **argv)
 	}
 	client_print_messages(&reply, NULL);
 	rc = EXIT_OK;
+	if (console)
+		rc = attach_created(&reply);
 	if (dry_run) {
 		json_t *dom = json_object_get(reply.body, "domain");
 

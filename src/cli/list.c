@@ -49,9 +49,7 @@ static void print_row(json_t *dom)
 	       str_or(json_object_get(dom, "state"), "?"), secs);
 }
 
-/* The domains named in names (all of them if none) as a JSON array in *out;
- * an exit status. */
-static int fetch(char **names, int nnames, json_t **out)
+int fetch_domains(const char *cmd, char **names, int nnames, json_t **out)
 {
 	struct client_reply reply;
 	int status = EXIT_OK;
@@ -59,12 +57,12 @@ static int fetch(char **names, int nnames, json_t **out)
 
 	*out = NULL;
 	if (!nnames) {
-		if (client_request("list", "GET", "/v1/domains", NULL, &reply) < 0)
+		if (client_request(cmd, "GET", "/v1/domains", NULL, &reply) < 0)
 			return EXIT_FAILED;
 		if (reply.status != 200 || !json_is_array(reply.body)) {
-			status = reply.status == 200 ? EXIT_FAILED : client_fail("list", &reply);
+			status = reply.status == 200 ? EXIT_FAILED : client_fail(cmd, &reply);
 			if (reply.status == 200)
-				fprintf(stderr, "corral list: corrald's reply is not a list\n");
+				fprintf(stderr, "corral %s: corrald's reply is not a list\n", cmd);
 			client_reply_free(&reply);
 			return status;
 		}
@@ -73,26 +71,26 @@ static int fetch(char **names, int nnames, json_t **out)
 	}
 	all = json_array();
 	if (!all) {
-		fprintf(stderr, "corral list: out of memory\n");
+		fprintf(stderr, "corral %s: out of memory\n", cmd);
 		return EXIT_FAILED;
 	}
 	for (int i = 0; i < nnames; i++) {
 		char path[128];
 
 		if (!client_name_ok(names[i])) {
-			fprintf(stderr, "corral list: no domain '%s'\n", names[i]);
+			fprintf(stderr, "corral %s: no domain '%s'\n", cmd, names[i]);
 			status = EXIT_FAILED;
 			continue;
 		}
 		client_domain_path(path, sizeof(path), names[i], NULL);
-		if (client_request("list", "GET", path, NULL, &reply) < 0) {
+		if (client_request(cmd, "GET", path, NULL, &reply) < 0) {
 			json_decref(all);
 			return EXIT_FAILED;
 		}
 		if (reply.status == 200 && json_is_object(reply.body))
 			json_array_append(all, reply.body);
 		else
-			status = client_fail("list", &reply);
+			status = client_fail(cmd, &reply);
 		client_reply_free(&reply);
 	}
 	*out = all;
@@ -124,7 +122,7 @@ int cmd_list(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	status = fetch(argv + optind, argc - optind, &doms);
+	status = fetch_domains("list", argv + optind, argc - optind, &doms);
 	if (!doms)
 		return status;
 	if (json) {

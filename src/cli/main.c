@@ -11,11 +11,22 @@ static const struct {
 	const char *name, *args, *summary;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{ "create", "[-n] FILE [KEY=VALUE...]", "create a domain from an xl.cfg file", cmd_create },
+	{ "create", "[-n|-c] FILE [KEY=VALUE...]", "create a domain from an xl.cfg file",
+	  cmd_create },
 	{ "list", "[-l] [NAME...]", "list the domains", cmd_list },
 	{ "shutdown", "[-w] [-F [-t SECS]] NAME", "shut a domain down (ACPI power button)",
 	  cmd_shutdown },
+	{ "reboot", "[-w] NAME", "reboot a domain (ACPI power button, then on_reboot)",
+	  cmd_reboot },
 	{ "destroy", "NAME", "stop a domain at once", cmd_destroy },
+	{ "console", "[-f] NAME", "attach to a domain's serial console", cmd_console },
+	{ "pause", "NAME", "pause a domain", cmd_pause },
+	{ "unpause", "NAME", "let a paused domain run again", cmd_unpause },
+	{ "uptime", "[NAME...]", "how long the domains have run", cmd_uptime },
+	{ "vcpu-list", "[NAME...]", "the domains' vCPUs", cmd_vcpu_list },
+	{ "domid", "NAME", "a domain's ID", cmd_domid },
+	{ "domname", "ID", "a domain's name", cmd_domname },
+	{ "info", "", "the host", cmd_info },
 };
 
 static void usage(FILE *out)

@@ -7,6 +7,13 @@
  * statuses) as a function of the request, reaching the registry through a
  * table of functions; the MHD part around it admits peers, collects bodies
  * and sends what api_handle() answers.
+ *
+ * A console request is answered 101 (MHD_ALLOW_UPGRADE): once the reply is
+ * out, MHD hands the plain socket to on_upgrade() and stops watching it (it
+ * holds the connection as suspended: no reads, no idle timeout), and the
+ * console hub adds it to corrald's loop itself. When the hub is done with
+ * it, MHD_upgrade_action(CLOSE) resumes the connection, and the next
+ * MHD_run() closes it.
  */
 #include "daemon/api.h"
 #include "common/log.h"
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,6 +48,8 @@ struct request {
 	char *body;
 	size_t len, cap;
 	bool too_large;
+	char console[DOMAIN_NAME_MAX + 1];	/* after a 101, for on_upgrade() */
+	bool force;
 };
 
 /* ---- JSON helpers -------------------------------------------------------- */
@@ -120,8 +130,28 @@ enum route {
 	ROUTE_NONE,
 	ROUTE_DOMAINS,		/* /v1/domains */
 	ROUTE_DOMAIN,		/* /v1/domains/NAME */
-	ROUTE_SHUTDOWN,		/* /v1/domains/NAME/shutdown */
+	ROUTE_HOST,		/* /v1/host */
+	ROUTE_VCPUS,		/* /v1/domains/NAME/vcpus */
+	ROUTE_SHUTDOWN,		/* /v1/domains/NAME/shutdown; the rest POST too */
+	ROUTE_REBOOT,		/* /v1/domains/NAME/reboot */
 	ROUTE_DESTROY,		/* /v1/domains/NAME/destroy */
+	ROUTE_PAUSE,		/* /v1/domains/NAME/pause */
+	ROUTE_UNPAUSE,		/* /v1/domains/NAME/unpause */
+	ROUTE_CONSOLE,		/* /v1/domains/NAME/console: GET, upgraded */
+};
+
+/* The routes under /v1/domains/NAME/. */
+static const struct {
+	const char *suffix;
+	enum route route;
+} domain_routes[] = {
+	{ "/vcpus", ROUTE_VCPUS },
+	{ "/shutdown", ROUTE_SHUTDOWN },
+	{ "/reboot", ROUTE_REBOOT },
+	{ "/destroy", ROUTE_DESTROY },
+	{ "/pause", ROUTE_PAUSE },
+	{ "/unpause", ROUTE_UNPAUSE },
+	{ "/console", ROUTE_CONSOLE },
 };
 
 /* The route of `url`; for the routes under a domain, *name and *name_len
@@ -131,6 +161,8 @@ static enum route route_of(const char *url, const char **name, size_t *name_len)
 	static const char prefix[] = "/v1/domains";
 	const char *end;
 
+	if (!strcmp(url, "/v1/host"))
+		return ROUTE_HOST;
 	if (strncmp(url, prefix, sizeof(prefix) - 1))
 		return ROUTE_NONE;
 	url += sizeof(prefix) - 1;
@@ -145,10 +177,9 @@ static enum route route_of(const char *url, const char **name, size_t *name_len)
 		return ROUTE_NONE;
 	if (!end)
 		return ROUTE_DOMAIN;
-	if (!strcmp(end, "/shutdown"))
-		return ROUTE_SHUTDOWN;
-	if (!strcmp(end, "/destroy"))
-		return ROUTE_DESTROY;
+	for (size_t i = 0; i < ARRAY_SIZE(domain_routes); i++)
+		if (!strcmp(end, domain_routes[i].suffix))
+			return domain_routes[i].route;
 	return ROUTE_NONE;
 }
 
@@ -159,7 +190,11 @@ static const char *route_allow(enum route rt)
 	case ROUTE_DOMAINS:
 		return "GET, HEAD, POST";
 	case ROUTE_DOMAIN:
+	case ROUTE_HOST:
+	case ROUTE_VCPUS:
 		return "GET, HEAD";
+	case ROUTE_CONSOLE:
+		return "GET";
 	default:
 		return "POST";
 	}
@@ -174,7 +209,11 @@ static bool route_takes(enum route rt, const char *method)
 	case ROUTE_DOMAINS:
 		return get || post;
 	case ROUTE_DOMAIN:
+	case ROUTE_HOST:
+	case ROUTE_VCPUS:
 		return get;
+	case ROUTE_CONSOLE:
+		return !strcmp(method, "GET");
 	default:
 		return post;
 	}
@@ -265,8 +304,10 @@ static void get_domains(const struct api_registry_ops *ops, struct registry *r,
 static void create(const struct api_registry_ops *ops, struct registry *r, const char *body,
 		   size_t len, struct api_reply *rp)
 {
-	static const char *const fields[] = { "config", "source", "overrides", "dry_run", NULL };
+	static const char *const fields[] = { "config", "source", "overrides", "dry_run", "paused",
+					      NULL };
 	json_t *req = body_object(body, len, false, rp), *config, *source, *overrides, *dry_run;
+	json_t *paused;
 	const char *source_text = API_DEFAULT_SOURCE;
 	const char **ov = NULL;
 	size_t nov = 0;
@@ -280,6 +321,7 @@ static void create(const struct api_registry_ops *ops, struct registry *r, const
 	source = json_object_get(req, "source");
 	overrides = json_object_get(req, "overrides");
 	dry_run = json_object_get(req, "dry_run");
+	paused = json_object_get(req, "paused");
 	if (!config) {
 		reply_error(rp, 400, NULL, "config: missing (the domain file's text)");
 		goto out;
@@ -317,14 +359,15 @@ static void create(const struct api_registry_ops *ops, struct registry *r, const
 			}
 		}
 	}
-	if (dry_run && !json_is_boolean(dry_run)) {
-		reply_error(rp, 400, NULL, "dry_run: expected true or false");
+	if ((dry_run && !json_is_boolean(dry_run)) || (paused && !json_is_boolean(paused))) {
+		reply_error(rp, 400, NULL, "%s: expected true or false",
+			    dry_run && !json_is_boolean(dry_run) ? "dry_run" : "paused");
 		goto out;
 	}
 
 	diag_init(&d);
 	rc = ops->create(r, json_string_value(config), json_string_length(config), source_text,
-			 ov, nov, json_is_true(dry_run), &d, &dom);
+			 ov, nov, json_is_true(dry_run), json_is_true(paused), &d, &dom);
 	if (!rc) {
 		json_t *res = json_object();
 
@@ -405,9 +448,11 @@ out:
 	json_decref(req);
 }
 
-static void destroy_domain(const struct api_registry_ops *ops, struct registry *r,
-			   struct domain *dom, const char *name, const char *body, size_t len,
-			   struct api_reply *rp)
+/* destroy, reboot, pause, unpause: an empty body (or {}), a plain call. */
+static void domain_action(int (*action)(struct registry *r, struct domain *dom),
+			  const char *what, unsigned ok_status, struct registry *r,
+			  struct domain *dom, const char *name, const char *body, size_t len,
+			  struct api_reply *rp)
 {
 	static const char *const fields[] = { NULL };
 	json_t *req = body_object(body, len, true, rp);
@@ -419,24 +464,69 @@ static void destroy_domain(const struct api_registry_ops *ops, struct registry *
 		return;
 	}
 	if (only_fields(req, fields, rp)) {
-		rc = ops->destroy(r, dom);
+		rc = action(r, dom);
 		if (rc)
-			domain_error(rp, rc, name, "destroy");
+			domain_error(rp, rc, name, what);
 		else
-			reply_json(rp, 200, json_object());
+			reply_json(rp, ok_status, json_object());
 	}
 	json_decref(req);
 }
 
-void api_handle(const struct api_registry_ops *ops, struct registry *r, const char *method,
-		const char *url, const char *body, size_t len, struct api_reply *rp)
+/* The console: checked here, switched to a byte stream by the caller (101). */
+static void console_route(const struct api_registry_ops *ops, struct registry *r,
+			  struct domain *dom, const char *name, const struct api_request *rq,
+			  struct api_reply *rp)
 {
+	bool force = false;
+	int rc;
+
+	if (!rq->upgrade || strcasecmp(rq->upgrade, API_CONSOLE_PROTOCOL)) {
+		reply_error(rp, 400, NULL, "the console is a byte stream: ask for it with the "
+			    "headers 'Connection: Upgrade' and 'Upgrade: %s'",
+			    API_CONSOLE_PROTOCOL);
+		return;
+	}
+	if (rq->force) {
+		force = !strcmp(rq->force, "1") || !strcmp(rq->force, "true");
+		if (!force && strcmp(rq->force, "0") && strcmp(rq->force, "false")) {
+			reply_error(rp, 400, NULL, "force: expected 1 or 0");
+			return;
+		}
+	}
+	rc = ops->console_attach(r, dom, -1, NULL, 0, force, NULL, NULL);
+	if (rc == REGISTRY_ESTATE) {
+		reply_error(rp, 409, NULL, "domain '%s' has no console: it is not running", name);
+		return;
+	}
+	if (rc) {
+		domain_error(rp, rc, name, "attach to the console of");
+		return;
+	}
+	rp->status = 101;
+	snprintf(rp->console, sizeof(rp->console), "%s", name);
+	rp->force = force;
+}
+
+/* GET of something the registry describes; NULL from it is out of memory. */
+static void reply_described(json_t *j, struct api_reply *rp)
+{
+	if (j)
+		reply_json(rp, 200, j);
+	else
+		reply_error(rp, 500, NULL, "out of memory");
+}
+
+void api_handle(const struct api_registry_ops *ops, struct registry *r,
+		const struct api_request *rq, struct api_reply *rp)
+{
+	const char *method = rq->method, *url = rq->url, *body = rq->body;
+	size_t len = rq->len;
 	char name[DOMAIN_NAME_MAX + 1];
 	const char *name_at = NULL;
 	size_t name_len = 0;
 	enum route rt = route_of(url, &name_at, &name_len);
 	struct domain *dom;
-	json_t *j;
 
 	memset(rp, 0, sizeof(*rp));
 	if (rt == ROUTE_NONE) {
@@ -456,6 +546,10 @@ void api_handle(const struct api_registry_ops *ops, struct registry *r, const ch
 			get_domains(ops, r, rp);
 		return;
 	}
+	if (rt == ROUTE_HOST) {
+		reply_described(ops->host(r), rp);
+		return;
+	}
 
 	if (!name_plausible(name_at, name_len)) {
 		reply_error(rp, 404, NULL, "no such domain");
@@ -470,17 +564,28 @@ void api_handle(const struct api_registry_ops *ops, struct registry *r, const ch
 	}
 	switch (rt) {
 	case ROUTE_DOMAIN:
-		j = ops->domain_json(dom);
-		if (j)
-			reply_json(rp, 200, j);
-		else
-			reply_error(rp, 500, NULL, "out of memory");
+		reply_described(ops->domain_json(dom), rp);
+		break;
+	case ROUTE_VCPUS:
+		reply_described(ops->vcpus(dom), rp);
 		break;
 	case ROUTE_SHUTDOWN:
 		shutdown_domain(ops, r, dom, name, body, len, rp);
 		break;
+	case ROUTE_REBOOT:
+		domain_action(ops->reboot, "reboot", 202, r, dom, name, body, len, rp);
+		break;
+	case ROUTE_PAUSE:
+		domain_action(ops->pause, "pause", 200, r, dom, name, body, len, rp);
+		break;
+	case ROUTE_UNPAUSE:
+		domain_action(ops->unpause, "unpause", 200, r, dom, name, body, len, rp);
+		break;
+	case ROUTE_CONSOLE:
+		console_route(ops, r, dom, name, rq, rp);
+		break;
 	default:
-		destroy_domain(ops, r, dom, name, body, len, rp);
+		domain_action(ops->destroy, "destroy", 200, r, dom, name, body, len, rp);
 		break;
 	}
 }
@@ -636,6 +741,84 @@ static void collect(struct request *rq, const char *data, size_t size)
 	rq->len += size;
 }
 
+/* Whether the comma-separated `list` holds `token` (case-insensitive; a
+ * token ends at a comma, a blank or the end). */
+static bool has_token(const char *list, const char *token)
+{
+	size_t n = strlen(token);
+
+	for (const char *p = list; *p; p += strcspn(p, ",")) {
+		p += strspn(p, ", \t");
+		if (!strncasecmp(p, token, n) && strchr(", \t", p[n]))
+			return true;
+	}
+	return false;
+}
+
+/* The protocol the request asks to switch to, if any. */
+static const char *upgrade_protocol(struct MHD_Connection *c)
+{
+	const char *conn = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONNECTION);
+
+	if (!conn || !has_token(conn, "upgrade"))
+		return NULL;
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE);
+}
+
+/* The console user left (console_hub_attach()'s done): MHD closes the socket. */
+static void console_done(void *urh)
+{
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/*
+ * After the 101 went out, MHD hands over the socket (no longer its to
+ * watch: it treats the connection as suspended until console_done()), with
+ * what the client sent after its request. The domain is looked up again:
+ * it may have gone since the request was checked.
+ */
+static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+		       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct api *a = cls;
+	const struct request *rq = con_cls;
+	struct domain *dom = a->ops->find(a->r, rq->console);
+	int rc = dom ? a->ops->console_attach(a->r, dom, sock, extra, extra_len, rq->force,
+					      console_done, urh) : REGISTRY_ENOENT;
+	char line[160];
+	int n;
+
+	(void)c;
+	if (!rc)
+		return;
+	n = snprintf(line, sizeof(line), "corral: cannot attach to the console of '%s': %s\r\n",
+		     rq->console, rc == REGISTRY_ENOENT ? "the domain is gone" :
+		     rc == REGISTRY_ESTATE ? "it has none" : strerror(-rc));
+	if (send(sock, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("API: console refusal: %s", strerror(errno));
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/* 101 Switching Protocols to API_CONSOLE_PROTOCOL; on_upgrade() follows. */
+static enum MHD_Result switch_to_console(struct api *a, struct MHD_Connection *c,
+					 struct request *rq, const struct api_reply *rp)
+{
+	struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, a);
+	enum MHD_Result ret;
+
+	if (!resp || MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE,
+					     API_CONSOLE_PROTOCOL) != MHD_YES) {
+		MHD_destroy_response(resp);
+		return send_error(c, 500, "out of memory");
+	}
+	memcpy(rq->console, rp->console, sizeof(rq->console));
+	rq->force = rp->force;
+	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -674,7 +857,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (rq->too_large)
 		return send_error(c, 413, "request body: larger than %d bytes", API_BODY_MAX);
-	api_handle(a->ops, a->r, method, url, rq->body, rq->len, &rp);
+	api_handle(a->ops, a->r, &(struct api_request){
+			.method = method, .url = url, .body = rq->body, .len = rq->len,
+			.upgrade = upgrade_protocol(c),
+			.force = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "force") },
+		   &rp);
+	if (rp.status == MHD_HTTP_SWITCHING_PROTOCOLS)
+		return switch_to_console(a, c, rq, &rp);
 	ret = send_json(c, rp.status, rp.body, rp.allow);
 	json_decref(rp.body);
 	return ret;
@@ -735,7 +924,8 @@ int api_start_ops(struct api **out, int listen_fd, const struct api_registry_ops
 	a->r = r;
 	a->admin_gid = admin_gid;
 	errno = 0;
-	a->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, a,
+	a->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG, 0, NULL,
+				  NULL, on_request, a,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,

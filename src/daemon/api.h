@@ -29,6 +29,8 @@ int api_fd(const struct api *a);
 void api_run(struct api *a);
 /* Milliseconds until api_run() must be called even without activity; -1: none. */
 int api_timeout_ms(const struct api *a);
+/* Stops serving. Close the console hubs first (registry_close()): a console
+ * connection still attached to one is closed under it. */
 void api_stop(struct api *a);
 
 /*
@@ -42,12 +44,20 @@ void api_stop(struct api *a);
 struct api_registry_ops {
 	int (*create)(struct registry *r, const char *text, size_t len, const char *source,
 		      const char *const *overrides, size_t noverrides, bool dry_run,
-		      struct diag *d, json_t **json);
+		      bool paused, struct diag *d, json_t **json);
 	struct domain *(*find)(struct registry *r, const char *name);
 	json_t *(*list)(struct registry *r);
 	json_t *(*domain_json)(const struct domain *dom);
+	json_t *(*vcpus)(const struct domain *dom);
+	json_t *(*host)(struct registry *r);
 	int (*shutdown)(struct registry *r, struct domain *dom, bool force, unsigned timeout_s);
+	int (*reboot)(struct registry *r, struct domain *dom);
 	int (*destroy)(struct registry *r, struct domain *dom);
+	int (*pause)(struct registry *r, struct domain *dom);
+	int (*unpause)(struct registry *r, struct domain *dom);
+	/* fd -1: only whether the domain has a console (0 or REGISTRY_ESTATE). */
+	int (*console_attach)(struct registry *r, struct domain *dom, int fd, const char *extra,
+			      size_t extra_len, bool force, void (*done)(void *ctx), void *ctx);
 };
 
 /* api_start() with the registry reached through `ops` (which must outlive the API). */
@@ -61,19 +71,36 @@ int api_start_ops(struct api **out, int listen_fd, const struct api_registry_ops
 #define API_SHUTDOWN_TIMEOUT_DEFAULT 60
 #define API_SHUTDOWN_TIMEOUT_MAX 86400
 
+/* The protocol a console request upgrades to (docs/API.md). */
+#define API_CONSOLE_PROTOCOL "corral-console"
+
+struct api_request {
+	const char *method;
+	const char *url;	/* the path, without the query string */
+	const char *body;	/* the whole body; NULL, 0 when there is none */
+	size_t len;
+	const char *upgrade;	/* Upgrade's protocol if Connection lists "upgrade"; else NULL */
+	const char *force;	/* the query's force=VALUE; NULL when it has none */
+};
+
 struct api_reply {
 	unsigned status;	/* HTTP status */
-	json_t *body;		/* the JSON to send (the caller owns it) */
+	json_t *body;		/* the JSON to send (the caller owns it); NULL for 101 */
 	const char *allow;	/* for 405: the Allow header's value; else NULL */
+	/* 101: switch to API_CONSOLE_PROTOCOL, then hand the connection to
+	 * ops->console_attach() for domain `console` (looked up again: it may
+	 * have gone meanwhile), read-write over anybody else if `force`. */
+	char console[DOMAIN_NAME_MAX + 1];
+	bool force;
 };
 
 /*
- * Routes one request from an admitted peer, its body complete (NULL, 0 when
- * there is none): checks the route, the method and the body, calls the
- * registry and fills `reply`. No I/O besides the registry calls.
+ * Routes one request from an admitted peer, its body complete: checks the
+ * route, the method, the headers and the body, calls the registry and
+ * fills `reply`. No I/O besides the registry calls.
  */
-void api_handle(const struct api_registry_ops *ops, struct registry *r, const char *method,
-		const char *url, const char *body, size_t len, struct api_reply *reply);
+void api_handle(const struct api_registry_ops *ops, struct registry *r,
+		const struct api_request *request, struct api_reply *reply);
 
 /* Whether a peer may use the API: root, or admin_gid among its primary and
  * supplementary groups (admin_gid (gid_t)-1: root only). */

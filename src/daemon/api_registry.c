@@ -12,8 +12,14 @@ int api_start(struct api **out, int listen_fd, struct registry *r, gid_t admin_g
 		.find = registry_find,
 		.list = registry_list,
 		.domain_json = domain_json,
+		.vcpus = domain_vcpus_json,
+		.host = registry_host_json,
 		.shutdown = domain_shutdown,
+		.reboot = domain_reboot,
 		.destroy = domain_destroy,
+		.pause = domain_pause,
+		.unpause = domain_unpause,
+		.console_attach = domain_console_attach,
 	};
 
 	return api_start_ops(out, listen_fd, &ops, r, admin_gid);

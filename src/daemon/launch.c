@@ -84,7 +84,7 @@ static void push_vif(struct vmm_argv *a, const struct vif_spec *vs, unsigned id,
 }
 
 int vmm_argv_build(struct vmm_argv *a, const char *vmm_path, const struct domain_config *dc,
-		   unsigned id, const char *dir)
+		   unsigned id, const char *dir, bool paused)
 {
 	*a = (struct vmm_argv){ 0 };
 	push(a, "%s", vmm_path);
@@ -104,6 +104,10 @@ int vmm_argv_build(struct vmm_argv *a, const char *vmm_path, const struct domain
 	push(a, "unix:%s/console.sock", dir);
 	push(a, "--control");
 	push(a, "%s/control.sock", dir);
+	push(a, "--exit-file");
+	push(a, "%s/exit", dir);
+	if (paused)
+		push(a, "--paused");
 	push(a, "--rng");
 	/* corrald forces a shutdown itself, when asked to (shutdown -F). */
 	push(a, "--shutdown-timeout");

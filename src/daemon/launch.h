@@ -21,11 +21,13 @@ struct vmm_argv {
 };
 
 /*
- * The VMM's arguments for domain `dc` with ID `id`, its files in `dir`.
- * vifs without a MAC must have been given one already. 0 or -ENOMEM.
+ * The VMM's arguments for domain `dc` with ID `id`, its files in `dir`
+ * (console.sock, control.sock, and `exit`, where the VMM leaves its exit
+ * status), started paused if `paused`. vifs without a MAC must have been
+ * given one already. 0 or -ENOMEM.
  */
 int vmm_argv_build(struct vmm_argv *a, const char *vmm_path, const struct domain_config *dc,
-		   unsigned id, const char *dir);
+		   unsigned id, const char *dir, bool paused);
 void vmm_argv_free(struct vmm_argv *a);
 
 /* The tap name of vif `index` of domain `id`: its vifname, or "vif<id>.<index>". */

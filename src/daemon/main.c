@@ -4,6 +4,7 @@
 #include "daemon/registry.h"
 #include "daemon/store.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +30,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: corrald [--socket PATH] [--state-dir DIR] [--run-dir DIR] [--log-dir DIR]\n"
-		"               [--vmm PATH]\n"
+		"               [--vmm PATH] [--console-log-max SIZE]\n"
 		"               [--admin-group GROUP] [--verbose]\n"
 		"\n"
 		"Owns corral's domains: starts one corral-vmm per domain and serves the API\n"
@@ -38,7 +39,10 @@ static void usage(FILE *out)
 		"  --socket PATH       default /run/corral/corral.sock\n"
 		"  --state-dir DIR     domain definitions (default /var/lib/corral)\n"
 		"  --run-dir DIR       runtime state and VMM sockets (default /run/corral)\n"
-		"  --log-dir DIR       each domain's VMM log, NAME.log (default /var/log/corral)\n"
+		"  --log-dir DIR       each domain's VMM log, NAME.log, and console log,\n"
+		"                      console/NAME.log (default /var/log/corral)\n"
+		"  --console-log-max SIZE  a console log's cap before it is rotated to\n"
+		"                      NAME.log.1, e.g. 512K or 4M (default 1M)\n"
 		"  --vmm PATH          the corral-vmm binary (default: next to corrald)\n"
 		"  --admin-group NAME  members may use the API besides root (default: root only)\n");
 }
@@ -70,11 +74,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "run-dir", required_argument, NULL, 'R' },
 		{ "log-dir", required_argument, NULL, 'L' },
 		{ "vmm", required_argument, NULL, 'V' },
+		{ "console-log-max", required_argument, NULL, 'c' },
 		{ "admin-group", required_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	uint64_t size;
 	int c;
 
 	*o = (struct options){ .reg = { .state_dir = "/var/lib/corral", .run_dir = "/run/corral",
@@ -86,6 +92,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'R': o->reg.run_dir = optarg; break;
 		case 'L': o->reg.log_dir = optarg; break;
 		case 'V': o->reg.vmm_path = optarg; break;
+		case 'c':
+			if (parse_size(optarg, &size) < 0 || size < 4096 || size > GiB(1)) {
+				fprintf(stderr, "corrald: --console-log-max: expected a size from 4K "
+					"to 1G, not '%s'\n", optarg);
+				return -EINVAL;
+			}
+			o->reg.console_log_max = (size_t)size;
+			break;
 		case 'g': o->admin_group = optarg; break;
 		case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
@@ -195,10 +209,12 @@ static int serve(const struct options *o, gid_t gid)
 		api_run(api.api);
 		registry_reap(reg);
 	}
-	if (api.api)
-		api_stop(api.api);
+	/* The registry first: its console hubs hand their users' connections
+	 * back to the API, which closes them. */
 	if (reg)
 		registry_close(reg);
+	if (api.api)
+		api_stop(api.api);
 	loop_fini(&loop);
 	close(sig.w.fd);
 	return err;

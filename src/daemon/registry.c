@@ -1,7 +1,10 @@
 #include "daemon/registry.h"
+#include "daemon/console.h"
 #include "daemon/launch.h"
 #include "daemon/loop.h"
+#include "daemon/procinfo.h"
 #include "daemon/store.h"
+#include "daemon/vmm_control.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -46,6 +49,9 @@ struct domain {
 	struct watch force_watch;		/* timerfd of shutdown -F; fd -1 if none */
 	bool own_child;				/* waitid() can tell how it ended */
 	bool destroying;
+	bool forced;				/* shutdown -F ran out of time: a poweroff */
+	bool reboot_requested;			/* corral reboot: a poweroff is a reboot */
+	struct console_hub *console;		/* NULL while nobody needs it */
 	int64_t started_ms;
 	unsigned quick_restarts;
 	bool gone;				/* freed by registry_reap() */
@@ -100,8 +106,9 @@ static bool is_running(const struct domain *dom)
 static int save_state(struct domain *dom)
 {
 	char path[PATH_MAX], *text;
-	json_t *j = json_pack("{s:s, s:i, s:i, s:s}", "name", dom->name, "id", (int)dom->id,
-			      "pid", (int)dom->pid, "state", domain_state_name(dom->state));
+	json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:b}", "name", dom->name, "id", (int)dom->id,
+			      "pid", (int)dom->pid, "state", domain_state_name(dom->state),
+			      "reboot", dom->reboot_requested);
 	int err;
 
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -228,6 +235,39 @@ static char *definition_text(const char *text, size_t len, const char *const *ov
 	return out;
 }
 
+/* ---- Domains in memory ---------------------------------------------------- */
+
+static struct domain *domain_new(struct registry *r)
+{
+	struct domain *dom = calloc(1, sizeof(*dom));
+
+	if (!dom)
+		return NULL;
+	dom->r = r;
+	dom->exit_watch.fd = -1;
+	dom->force_watch.fd = -1;
+	return dom;
+}
+
+static void domain_free(struct domain *dom)
+{
+	if (dom->console)
+		console_hub_close(dom->console);
+	if (dom->exit_watch.fd >= 0)
+		close(dom->exit_watch.fd);
+	if (dom->force_watch.fd >= 0)
+		close(dom->force_watch.fd);
+	domain_config_free(&dom->dc);
+	free(dom->definition);
+	free(dom);
+}
+
+static void link_domain(struct registry *r, struct domain *dom)
+{
+	dom->next = r->domains;
+	r->domains = dom;
+}
+
 /* ---- Starting and ending VMMs ------------------------------------------- */
 
 static unsigned free_id(const struct registry *r)
@@ -244,22 +284,49 @@ static unsigned free_id(const struct registry *r)
 
 static void on_vmm_exit(struct watch *w, uint32_t events);
 
-static int start_vmm(struct domain *dom)
+/* Attaches the domain's console hub (made on first use) to its VMM. A
+ * console that fails costs the domain its console, not its life. */
+static void connect_console(struct domain *dom)
 {
 	struct registry *r = dom->r;
-	char dir[PATH_MAX], log_path[PATH_MAX];
+	char dir[PATH_MAX], log_path[PATH_MAX + DOMAIN_NAME_MAX + 24], sock[PATH_MAX];
+	int err = 0;
+
+	snprintf(dir, sizeof(dir), "%s/console", r->opt.log_dir);
+	snprintf(log_path, sizeof(log_path), "%s/%s.log", dir, dom->name);
+	if (!dom->console) {
+		err = store_mkdirs(dir);
+		if (!err)
+			err = console_hub_open(&dom->console, r->loop, dom->name, log_path,
+					       r->opt.console_log_max ? r->opt.console_log_max :
+					       CONSOLE_LOG_MAX_DEFAULT);
+	}
+	run_path(r, dom->name, "console.sock", sock, sizeof(sock));
+	if (!err)
+		err = console_hub_connect(dom->console, sock);
+	if (err)
+		log_error("domain %s: no console: %s", dom->name, strerror(-err));
+}
+
+static int start_vmm(struct domain *dom, bool paused)
+{
+	struct registry *r = dom->r;
+	char dir[PATH_MAX], log_path[PATH_MAX], exit_path[PATH_MAX];
 	struct vmm_argv argv;
 	int err, pidfd;
 
 	run_path(r, dom->name, NULL, dir, sizeof(dir));
+	run_path(r, dom->name, "exit", exit_path, sizeof(exit_path));
 	snprintf(log_path, sizeof(log_path), "%s/%s.log", r->opt.log_dir, dom->name);
 	err = store_mkdirs(dir);
 	if (!err)
 		err = store_mkdirs(r->opt.log_dir);
 	if (err)
 		return err;
+	/* The last VMM's status must not pass for the next one's. */
+	unlink(exit_path);
 	dom->id = free_id(r);
-	err = vmm_argv_build(&argv, r->opt.vmm_path, &dom->dc, dom->id, dir);
+	err = vmm_argv_build(&argv, r->opt.vmm_path, &dom->dc, dom->id, dir, paused);
 	if (!err)
 		err = vmm_spawn(&argv, log_path, &dom->pid, &pidfd);
 	vmm_argv_free(&argv);
@@ -276,9 +343,12 @@ static int start_vmm(struct domain *dom)
 		return err;
 	}
 	dom->own_child = true;
-	dom->state = DOMAIN_RUNNING;
+	dom->forced = dom->reboot_requested = false;
+	dom->state = paused ? DOMAIN_PAUSED : DOMAIN_RUNNING;
 	dom->started_ms = now_ms();
-	log_info("domain %s (id %u): started corral-vmm, pid %d", dom->name, dom->id, (int)dom->pid);
+	log_info("domain %s (id %u): started corral-vmm, pid %d%s", dom->name, dom->id,
+		 (int)dom->pid, paused ? ", paused" : "");
+	connect_console(dom);
 	return save_state(dom);
 }
 
@@ -297,6 +367,10 @@ static void forget(struct domain *dom)
 	char path[PATH_MAX];
 
 	stop_force_timer(dom);
+	if (dom->console) {
+		console_hub_close(dom->console);
+		dom->console = NULL;
+	}
 	definition_path(dom->r, dom->name, path, sizeof(path));
 	unlink(path);
 	run_path(dom->r, dom->name, NULL, path, sizeof(path));
@@ -305,21 +379,54 @@ static void forget(struct domain *dom)
 	log_info("domain %s: destroyed", dom->name);
 }
 
-static enum vmm_end how_it_ended(struct domain *dom)
+/* corral-vmm's exit statuses (docs/corral-vmm.md); errors count as crashes. */
+static enum vmm_end end_of_status(int status)
 {
-	siginfo_t si = { 0 };
-
-	if (!dom->own_child || waitid((idtype_t)P_PIDFD, (id_t)dom->exit_watch.fd, &si, WEXITED) < 0)
-		/* Re-adopted: not our child, so the status is lost. */
-		return dom->state == DOMAIN_SHUTTING_DOWN ? VMM_POWEROFF : VMM_CRASH;
-	if (si.si_code != CLD_EXITED)
-		return VMM_CRASH;
-	switch (si.si_status) {
+	switch (status) {
 	case 0: return VMM_POWEROFF;
 	case 2: return VMM_REBOOT;
 	case 5: return VMM_STOPPED;
 	default: return VMM_CRASH;
 	}
+}
+
+/* A VMM that is not our child left its exit status in its run directory
+ * (--exit-file); one that left none was killed. */
+static enum vmm_end end_from_exit_file(const struct domain *dom)
+{
+	char path[PATH_MAX];
+	int status;
+	FILE *f;
+
+	run_path(dom->r, dom->name, "exit", path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return VMM_CRASH;
+	if (fscanf(f, "%d", &status) != 1)
+		status = -1;
+	fclose(f);
+	return end_of_status(status);
+}
+
+static enum vmm_end how_it_ended(struct domain *dom)
+{
+	siginfo_t si = { 0 };
+	enum vmm_end end;
+
+	if (!dom->own_child)
+		end = end_from_exit_file(dom);
+	else if (waitid((idtype_t)P_PIDFD, (id_t)dom->exit_watch.fd, &si, WEXITED) < 0)
+		end = VMM_CRASH;
+	else
+		end = si.si_code == CLD_EXITED ? end_of_status(si.si_status) : VMM_CRASH;
+	/* corrald stopped it on behalf of shutdown -F. */
+	if (dom->forced)
+		return VMM_POWEROFF;
+	/* corral reboot pressed the power button: the guest's poweroff is the
+	 * reboot asked for (as libvirt does for guests without an agent). */
+	if (end == VMM_POWEROFF && dom->reboot_requested)
+		return VMM_REBOOT;
+	return end;
 }
 
 static void restart(struct domain *dom)
@@ -328,7 +435,7 @@ static void restart(struct domain *dom)
 	if (dom->quick_restarts > QUICK_RESTARTS_MAX) {
 		log_error("domain %s stopped %u times within %d s of starting; not restarting it",
 			  dom->name, dom->quick_restarts, QUICK_RUN_MS / 1000);
-	} else if (start_vmm(dom) == 0) {
+	} else if (start_vmm(dom, false) == 0) {
 		return;
 	}
 	dom->state = DOMAIN_CRASHED;
@@ -342,6 +449,61 @@ static void preserve(struct domain *dom, enum vmm_end end)
 	log_info("domain %s: %s, preserved", dom->name, domain_state_name(dom->state));
 }
 
+/*
+ * rename-restart: the domain that ended is kept, shut off or crashed, as
+ * NAME--incarnation-N (xl's name for it), while the domain restarts under
+ * its own name. Keeping the copy is best effort: the restart happens anyway.
+ */
+static void keep_renamed_copy(struct domain *dom, enum vmm_end end)
+{
+	struct registry *r = dom->r;
+	struct domain *copy = domain_new(r);
+	char path[PATH_MAX];
+	struct diag d;
+	int err = copy ? 0 : -ENOMEM;
+
+	diag_init(&d);
+	for (unsigned n = 1; !err; n++) {
+		if ((size_t)snprintf(copy->name, sizeof(copy->name), "%s--incarnation-%u",
+				     dom->name, n) > DOMAIN_NAME_MAX)
+			err = -ENAMETOOLONG;
+		else if (!registry_find(r, copy->name))
+			break;
+	}
+	if (!err)
+		err = parse_domain(dom->definition, strlen(dom->definition), dom->name, NULL, 0,
+				   false, &d, &copy->dc);
+	if (!err)
+		err = (copy->definition = strdup(dom->definition)) ? 0 : -ENOMEM;
+	if (!err) {
+		copy->state = end == VMM_CRASH ? DOMAIN_CRASHED : DOMAIN_SHUTOFF;
+		definition_path(r, copy->name, path, sizeof(path));
+		err = store_write(path, copy->definition, strlen(copy->definition));
+	}
+	if (!err) {
+		run_path(r, copy->name, NULL, path, sizeof(path));
+		err = store_mkdirs(path);
+	}
+	if (!err)
+		err = save_state(copy);
+	diag_free(&d);
+	if (err) {
+		log_error("domain %s: cannot keep the ended domain as a renamed copy: %s",
+			  dom->name, strerror(-err));
+		if (copy && err != -ENAMETOOLONG) {
+			definition_path(r, copy->name, path, sizeof(path));
+			unlink(path);
+			run_path(r, copy->name, NULL, path, sizeof(path));
+			store_remove_dir(path);
+		}
+		if (copy)
+			domain_free(copy);
+		return;
+	}
+	link_domain(r, copy);
+	log_info("domain %s: the ended domain is kept as %s", dom->name, copy->name);
+}
+
 /* Applies on_poweroff, on_reboot or on_crash. */
 static void vmm_ended(struct domain *dom, enum vmm_end end)
 {
@@ -349,6 +511,8 @@ static void vmm_ended(struct domain *dom, enum vmm_end end)
 				    end == VMM_REBOOT ? dom->dc.on_reboot : dom->dc.on_crash;
 
 	stop_force_timer(dom);
+	if (dom->console)
+		console_hub_disconnect(dom->console);
 	dom->pid = 0;
 	dom->id = 0;
 	if (dom->destroying || end == VMM_STOPPED) {
@@ -362,8 +526,11 @@ static void vmm_ended(struct domain *dom, enum vmm_end end)
 	case DOMAIN_ACTION_DESTROY:
 		forget(dom);
 		break;
+	case DOMAIN_ACTION_RENAME_RESTART:
+		keep_renamed_copy(dom, end);
+		restart(dom);
+		break;
 	case DOMAIN_ACTION_RESTART:
-	case DOMAIN_ACTION_RENAME_RESTART:	/* the renamed copy is not kept yet */
 		restart(dom);
 		break;
 	case DOMAIN_ACTION_PRESERVE:
@@ -398,35 +565,6 @@ struct domain *registry_find(struct registry *r, const char *name)
 	return NULL;
 }
 
-static struct domain *domain_new(struct registry *r)
-{
-	struct domain *dom = calloc(1, sizeof(*dom));
-
-	if (!dom)
-		return NULL;
-	dom->r = r;
-	dom->exit_watch.fd = -1;
-	dom->force_watch.fd = -1;
-	return dom;
-}
-
-static void domain_free(struct domain *dom)
-{
-	if (dom->exit_watch.fd >= 0)
-		close(dom->exit_watch.fd);
-	if (dom->force_watch.fd >= 0)
-		close(dom->force_watch.fd);
-	domain_config_free(&dom->dc);
-	free(dom->definition);
-	free(dom);
-}
-
-static void link_domain(struct registry *r, struct domain *dom)
-{
-	dom->next = r->domains;
-	r->domains = dom;
-}
-
 /* Checks what corrald cannot do yet or cannot share, before any file is
  * written. */
 static int admissible(struct registry *r, struct domain_config *dc, bool *made_uuid,
@@ -454,7 +592,7 @@ static int admissible(struct registry *r, struct domain_config *dc, bool *made_u
 	return assign_macs(r, dc, d);
 }
 
-static int persist_and_start(struct registry *r, struct domain *dom)
+static int persist_and_start(struct registry *r, struct domain *dom, bool paused)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
 	int err;
@@ -465,7 +603,7 @@ static int persist_and_start(struct registry *r, struct domain *dom)
 	if (!err)
 		err = store_write(path, dom->definition, strlen(dom->definition));
 	if (!err)
-		err = start_vmm(dom);
+		err = start_vmm(dom, paused);
 	if (err) {
 		/* Leave nothing behind: the domain never existed. */
 		unlink(path);
@@ -476,7 +614,7 @@ static int persist_and_start(struct registry *r, struct domain *dom)
 }
 
 int registry_create(struct registry *r, const char *text, size_t len, const char *source,
-		    const char *const *overrides, size_t noverrides, bool dry_run,
+		    const char *const *overrides, size_t noverrides, bool dry_run, bool paused,
 		    struct diag *d, json_t **json)
 {
 	struct domain *dom = domain_new(r);
@@ -493,7 +631,7 @@ int registry_create(struct registry *r, const char *text, size_t len, const char
 	if (!err && !dry_run) {
 		dom->definition = definition_text(text, len, overrides, noverrides, &dom->dc,
 						  made_uuid);
-		err = dom->definition ? persist_and_start(r, dom) : -ENOMEM;
+		err = dom->definition ? persist_and_start(r, dom, paused) : -ENOMEM;
 		if (err && err != REGISTRY_EINVAL)
 			diag_error(d, NULL, (struct src_pos){ 0 }, "%s: cannot start: %s",
 				   dom->name, strerror(-err));
@@ -519,6 +657,7 @@ static void on_force_timeout(struct watch *w, uint32_t events)
 	stop_force_timer(dom);
 	if (dom->pid > 0) {
 		log_info("domain %s did not power off in time; stopping it", dom->name);
+		dom->forced = true;
 		kill(dom->pid, SIGKILL);
 	}
 }
@@ -539,17 +678,92 @@ static int arm_force_timer(struct domain *dom, unsigned timeout_s)
 	return loop_add(dom->r->loop, &dom->force_watch, EPOLLIN);
 }
 
-int domain_shutdown(struct registry *r, struct domain *dom, bool force, unsigned timeout_s)
+/* corral-vmm presses the ACPI power button on SIGTERM (resuming a paused
+ * guest first). */
+static int press_power_button(struct domain *dom)
 {
-	(void)r;
 	if (!is_running(dom))
 		return REGISTRY_ESTATE;
-	/* corral-vmm presses the ACPI power button on SIGTERM. */
 	if (dom->state != DOMAIN_SHUTTING_DOWN && kill(dom->pid, SIGTERM) < 0)
 		return log_errno("kill");
 	dom->state = DOMAIN_SHUTTING_DOWN;
+	return 0;
+}
+
+int domain_shutdown(struct registry *r, struct domain *dom, bool force, unsigned timeout_s)
+{
+	int err = press_power_button(dom);
+
+	(void)r;
+	if (err)
+		return err;
 	save_state(dom);
 	return force ? arm_force_timer(dom, timeout_s) : 0;
+}
+
+int domain_reboot(struct registry *r, struct domain *dom)
+{
+	int err = press_power_button(dom);
+
+	(void)r;
+	if (err)
+		return err;
+	dom->reboot_requested = true;
+	save_state(dom);
+	return 0;
+}
+
+static int control(struct domain *dom, const char *cmd)
+{
+	char path[PATH_MAX];
+
+	run_path(dom->r, dom->name, "control.sock", path, sizeof(path));
+	return vmm_control(path, cmd, NULL);
+}
+
+int domain_pause(struct registry *r, struct domain *dom)
+{
+	int err;
+
+	(void)r;
+	if (dom->state == DOMAIN_PAUSED)
+		return 0;
+	if (dom->state != DOMAIN_RUNNING)
+		return REGISTRY_ESTATE;
+	err = control(dom, "pause");
+	if (err)
+		return err;
+	dom->state = DOMAIN_PAUSED;
+	save_state(dom);
+	log_info("domain %s: paused", dom->name);
+	return 0;
+}
+
+int domain_unpause(struct registry *r, struct domain *dom)
+{
+	int err;
+
+	(void)r;
+	if (dom->state == DOMAIN_RUNNING)
+		return 0;
+	if (dom->state != DOMAIN_PAUSED)
+		return REGISTRY_ESTATE;
+	err = control(dom, "resume");
+	if (err)
+		return err;
+	dom->state = DOMAIN_RUNNING;
+	save_state(dom);
+	log_info("domain %s: unpaused", dom->name);
+	return 0;
+}
+
+int domain_console_attach(struct registry *r, struct domain *dom, int fd, const char *extra,
+			  size_t extra_len, bool force, void (*done)(void *ctx), void *ctx)
+{
+	(void)r;
+	if (!dom->console)
+		return REGISTRY_ESTATE;
+	return console_hub_attach(dom->console, fd, extra, extra_len, force, done, ctx);
 }
 
 int domain_destroy(struct registry *r, struct domain *dom)
@@ -566,37 +780,43 @@ int domain_destroy(struct registry *r, struct domain *dom)
 
 /* ---- Reporting ----------------------------------------------------------- */
 
-/* CPU time the VMM used, in seconds: xl's Time(s). */
-static double cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long utime, stime;
-	FILE *f;
-	size_t n;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	/* Fields 14 and 15, counted after the command name's closing ')'. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			 &utime, &stime) != 2)
-		return 0;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
 json_t *domain_json(const struct domain *dom)
 {
-	return json_pack("{s:s, s:i, s:s, s:I, s:i, s:i, s:f, s:o}", "name", dom->name,
+	return json_pack("{s:s, s:i, s:s, s:I, s:i, s:i, s:f, s:f, s:o}", "name", dom->name,
 			 "id", (int)dom->id, "state", domain_state_name(dom->state),
 			 "memory", (json_int_t)dom->dc.memory_mib, "vcpus", (int)dom->dc.vcpus,
-			 "pid", (int)dom->pid, "time", cpu_seconds(dom->pid),
+			 "pid", (int)dom->pid, "time", proc_cpu_seconds(dom->pid),
+			 "uptime", proc_age_seconds(dom->pid),
 			 "config", domain_config_to_json(&dom->dc));
+}
+
+json_t *domain_vcpus_json(const struct domain *dom)
+{
+	return proc_vcpus_json(dom->pid, dom->state == DOMAIN_PAUSED);
+}
+
+json_t *registry_host_json(struct registry *r)
+{
+	json_t *host = proc_host_json();
+	json_int_t domains = 0, running = 0, memory = 0;
+
+	for (const struct domain *dom = r->domains; dom; dom = dom->next) {
+		if (dom->gone)
+			continue;
+		domains++;
+		if (is_running(dom)) {
+			running++;
+			memory += (json_int_t)dom->dc.memory_mib;
+		}
+	}
+	if (host && json_object_update_new(host, json_pack("{s:s, s:I, s:I, s:I}",
+							  "corral_version", CORRAL_VERSION,
+							  "domains", domains, "running", running,
+							  "domain_memory", memory)) < 0) {
+		json_decref(host);
+		return NULL;
+	}
+	return host;
 }
 
 static int by_id(const void *a, const void *b)
@@ -666,7 +886,7 @@ static int adopt(struct registry *r, const char *name)
 	json_t *state = NULL;
 	const char *state_name = "";
 	size_t len;
-	int pid = 0, id = 0, err;
+	int pid = 0, id = 0, reboot = 0, err;
 
 	diag_init(&d);
 	if (strlen(name) > DOMAIN_NAME_MAX) {
@@ -681,8 +901,8 @@ static int adopt(struct registry *r, const char *name)
 	run_path(r, name, "state.json", path, sizeof(path));
 	if (!err)
 		state = json_load_file(path, 0, NULL);
-	if (!err && (!state || json_unpack(state, "{s:i, s:i, s:s}", "id", &id, "pid", &pid,
-					   "state", &state_name) < 0 ||
+	if (!err && (!state || json_unpack(state, "{s:i, s:i, s:s, s?b}", "id", &id, "pid", &pid,
+					   "state", &state_name, "reboot", &reboot) < 0 ||
 		     state_from_name(state_name) < 0))
 		err = -EINVAL;
 	if (err) {
@@ -699,6 +919,7 @@ static int adopt(struct registry *r, const char *name)
 	snprintf(dom->name, sizeof(dom->name), "%s", name);
 	dom->definition = text;
 	dom->state = (enum domain_state)state_from_name(state_name);
+	dom->reboot_requested = reboot;
 	json_decref(state);
 	diag_free(&d);
 	link_domain(r, dom);
@@ -711,11 +932,12 @@ static int adopt(struct registry *r, const char *name)
 	if (pid > 0 && runs_vmm(r, pid))
 		dom->exit_watch.fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (dom->exit_watch.fd < 0 || loop_add(r->loop, &dom->exit_watch, EPOLLIN) < 0) {
-		log_warn("domain %s: its VMM (pid %d) is gone", name, pid);
-		vmm_ended(dom, VMM_CRASH);
+		log_warn("domain %s: its VMM (pid %d) ended while corrald was away", name, pid);
+		vmm_ended(dom, how_it_ended(dom));
 		return 0;
 	}
 	log_info("domain %s (id %u): re-adopted corral-vmm pid %d", name, dom->id, pid);
+	connect_console(dom);
 	return 0;
 }
 

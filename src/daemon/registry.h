@@ -38,6 +38,7 @@ struct registry_options {
 	const char *run_dir;		/* /run/corral */
 	const char *log_dir;		/* /var/log/corral: each VMM's stderr, NAME.log */
 	const char *vmm_path;		/* the corral-vmm binary */
+	size_t console_log_max;		/* cap of LOG_DIR/console/NAME.log; 0: default */
 };
 
 /*
@@ -59,13 +60,14 @@ void registry_reap(struct registry *r);
 
 /*
  * Creates and starts a domain from xl.cfg text (`source` names it in
- * messages) and overrides, each one more statement. With dry_run, checks
- * only. On success *json (if not NULL) gets the domain as JSON (the caller
- * owns it). Errors: REGISTRY_EINVAL with messages in d, REGISTRY_EEXIST, or
- * another -errno with a message in d.
+ * messages) and overrides, each one more statement; with `paused`, its
+ * vCPUs wait for domain_unpause(). With dry_run, checks only. On success
+ * *json (if not NULL) gets the domain as JSON (the caller owns it). Errors:
+ * REGISTRY_EINVAL with messages in d, REGISTRY_EEXIST, or another -errno
+ * with a message in d.
  */
 int registry_create(struct registry *r, const char *text, size_t len, const char *source,
-		    const char *const *overrides, size_t noverrides, bool dry_run,
+		    const char *const *overrides, size_t noverrides, bool dry_run, bool paused,
 		    struct diag *d, json_t **json);
 
 /* The domain named `name`, or whose ID is `name` in decimal; NULL if none. */
@@ -80,6 +82,23 @@ json_t *domain_json(const struct domain *dom);
 int domain_shutdown(struct registry *r, struct domain *dom, bool force, unsigned timeout_s);
 /* Stops the VMM at once; the domain is forgotten. */
 int domain_destroy(struct registry *r, struct domain *dom);
+/* The ACPI power button; when the guest powers off, on_reboot applies (a
+ * guest cannot be asked to reboot otherwise without an agent in it). */
+int domain_reboot(struct registry *r, struct domain *dom);
+/* Stops or restarts the guest's vCPUs (the VMM's control socket); the
+ * guest's clocks stand still in between. Idempotent. */
+int domain_pause(struct registry *r, struct domain *dom);
+int domain_unpause(struct registry *r, struct domain *dom);
+/* Hands a user's console connection to the domain's console hub
+ * (console.h, console_hub_attach); REGISTRY_ESTATE if it has none. With
+ * fd -1, only says which (0 or REGISTRY_ESTATE): the API asks before it
+ * answers 101. */
+int domain_console_attach(struct registry *r, struct domain *dom, int fd, const char *extra,
+			  size_t extra_len, bool force, void (*done)(void *ctx), void *ctx);
+
+/* xl vcpu-list and xl info: see procinfo.h. */
+json_t *domain_vcpus_json(const struct domain *dom);
+json_t *registry_host_json(struct registry *r);
 
 const char *domain_state_name(enum domain_state s);
 

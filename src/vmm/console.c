@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,10 @@ static int open_unix(struct console *c, const char *path)
 	if (fd < 0)
 		return log_errno("socket");
 	c->listen_fd = fd;
+	if (ring_init(&c->backlog, CONSOLE_BACKLOG) < 0) {
+		log_error("console: out of memory");
+		return -ENOMEM;
+	}
 	/* A socket left behind by an earlier run is stale; anything else is not ours. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(path);
@@ -116,15 +121,15 @@ int console_parse(const char *text, struct console_spec *spec)
 
 int console_open(struct console *c, const struct console_spec *spec)
 {
-	int ready;
+	int wake;
 
 	*c = (struct console){ .kind = spec->kind, .in_fd = -1, .out_fd = -1, .listen_fd = -1,
-			       .pty_peer_fd = -1, .ready_fd = -1 };
+			       .pty_peer_fd = -1, .wake_fd = -1 };
 	pthread_mutex_init(&c->out_lock, NULL);
-	ready = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (ready < 0)
+	wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wake < 0)
 		return log_errno("eventfd");
-	c->ready_fd = ready;
+	c->wake_fd = wake;
 	switch (spec->kind) {
 	case CONSOLE_STDIO: return open_stdio(c);
 	case CONSOLE_PTY: return open_pty(c);
@@ -134,29 +139,59 @@ int console_open(struct console *c, const struct console_spec *spec)
 	return -EINVAL;
 }
 
+/* Gives the main thread work (on_wake); from any thread. */
+static void wake(struct console *c)
+{
+	uint64_t one = 1;
+
+	if (write(c->wake_fd, &one, sizeof(one)) < 0)
+		log_debug("console wake: %s", strerror(errno));
+}
+
+/*
+ * Output of a unix console, out_lock held: straight to the client while
+ * the backlog is empty, else behind what the backlog holds. Whatever the
+ * client's socket does not take at once (or all of it, with no client) goes
+ * into the backlog; when it stops being empty under a client, the main
+ * thread is woken to drain it as the socket has room. Never blocks.
+ */
+static void write_unix(struct console *c, const uint8_t *buf, size_t len)
+{
+	bool was_empty = c->backlog.len == 0;
+
+	if (c->out_fd >= 0 && was_empty) {
+		ssize_t n = write(c->out_fd, buf, len);
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+	}
+	if (!len)
+		return;
+	ring_push(&c->backlog, buf, len);
+	if (was_empty && c->out_fd >= 0)
+		wake(c);
+}
+
 static void console_write(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct console *c = ctx;
 
 	pthread_mutex_lock(&c->out_lock);
-	if (c->out_fd >= 0) {
-		/* stdout may be a file or pipe: block. A pty or socket drops on EAGAIN. */
-		if (c->kind == CONSOLE_STDIO)
-			write_full(c->out_fd, buf, len);
-		else if (write(c->out_fd, buf, len) < 0 && errno != EAGAIN)
-			log_debug("console write: %s", strerror(errno));
-	}
+	if (c->kind == CONSOLE_UNIX)
+		write_unix(c, buf, len);
+	else if (c->kind == CONSOLE_STDIO && c->out_fd >= 0)
+		write_full(c->out_fd, buf, len);	/* a file or pipe: block */
+	else if (c->out_fd >= 0 && write(c->out_fd, buf, len) < 0 && errno != EAGAIN)
+		log_debug("console write: %s", strerror(errno));	/* a pty: drop */
 	pthread_mutex_unlock(&c->out_lock);
 }
 
 /* Called from a vCPU thread when the UART has room for input again. */
 static void console_rx_ready(void *ctx)
 {
-	struct console *c = ctx;
-	uint64_t one = 1;
-
-	if (write(c->ready_fd, &one, sizeof(one)) < 0)
-		log_debug("console ready: %s", strerror(errno));
+	wake(ctx);
 }
 
 struct char_backend console_backend(struct console *c)
@@ -165,8 +200,8 @@ struct char_backend console_backend(struct console *c)
 				      .ctx = c };
 }
 
-/* Hands buffered input to the UART; pauses reading while it is full. */
-static void flush_pending(struct console *c)
+/* Hands buffered input to the UART, as much as it takes. */
+static void deliver_pending(struct console *c)
 {
 	while (c->pending_off < c->pending_len) {
 		size_t n = c->deliver(c->deliver_ctx, c->pending + c->pending_off,
@@ -176,10 +211,38 @@ static void flush_pending(struct console *c)
 			break;
 		c->pending_off += n;
 	}
+}
+
+/* Writes the backlog to the client as far as its socket takes it. */
+static void drain_backlog(struct console *c)
+{
+	ssize_t n = 0;
+
+	pthread_mutex_lock(&c->out_lock);
+	if (c->out_fd >= 0)
+		n = ring_write(&c->backlog, c->out_fd);
+	pthread_mutex_unlock(&c->out_lock);
+	if (n < 0)
+		log_debug("console write: %s", strerror((int)-n));
+}
+
+/*
+ * What the loop watches on the input descriptor: input, unless the UART is
+ * full (reading pauses until it drains); and while the backlog holds
+ * anything, room to write it. Under out_lock, so that a writer that makes
+ * the backlog non-empty afterwards wakes the main thread to come here again.
+ */
+static void rearm(struct console *c)
+{
+	uint32_t events = c->pending_off < c->pending_len ? 0 : EPOLLIN;
+
 	if (c->in_fd < 0)
 		return;
-	event_loop_modify(c->loop, c->in_fd,
-			  c->pending_off < c->pending_len ? 0 : EPOLLIN);
+	pthread_mutex_lock(&c->out_lock);
+	if (c->backlog.len)
+		events |= EPOLLOUT;
+	event_loop_modify(c->loop, c->in_fd, events);
+	pthread_mutex_unlock(&c->out_lock);
 }
 
 /* On a terminal, Ctrl-] goes to the escape hook and is not sent on. */
@@ -205,12 +268,10 @@ static void drop_client(struct console *c)
 	pthread_mutex_unlock(&c->out_lock);
 }
 
-static void on_input(void *ctx, uint32_t events)
+static void read_input(struct console *c)
 {
-	struct console *c = ctx;
 	ssize_t n = read(c->in_fd, c->pending, sizeof(c->pending));
 
-	(void)events;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -224,18 +285,42 @@ static void on_input(void *ctx, uint32_t events)
 	c->pending_off = 0;
 	c->pending_len = n;
 	take_escapes(c);
-	flush_pending(c);
+	deliver_pending(c);
+	rearm(c);
 }
 
-static void on_ready(void *ctx, uint32_t events)
+static void on_client(void *ctx, uint32_t events)
+{
+	struct console *c = ctx;
+
+	if (events & EPOLLOUT) {
+		drain_backlog(c);
+		rearm(c);
+	}
+	if (events & ~(uint32_t)EPOLLOUT)
+		read_input(c);
+}
+
+static void on_wake(void *ctx, uint32_t events)
 {
 	struct console *c = ctx;
 	uint64_t count;
 
 	(void)events;
-	if (read(c->ready_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		log_debug("console ready: %s", strerror(errno));
-	flush_pending(c);
+	if (read(c->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_debug("console wake: %s", strerror(errno));
+	deliver_pending(c);
+	drain_backlog(c);
+	rearm(c);
+}
+
+/* Whether the client has hung up though its end was not read yet: a
+ * corrald killed and started again at once reconnects before that. */
+static bool client_hung_up(const struct console *c)
+{
+	struct pollfd p = { .fd = c->in_fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 static void on_connect(void *ctx, uint32_t events)
@@ -247,6 +332,8 @@ static void on_connect(void *ctx, uint32_t events)
 	(void)events;
 	if (fd < 0)
 		return;
+	if (c->in_fd >= 0 && client_hung_up(c))
+		drop_client(c);
 	if (c->in_fd >= 0) {
 		if (write(fd, busy, sizeof(busy) - 1) < 0)
 			log_debug("console busy notice: %s", strerror(errno));
@@ -257,7 +344,14 @@ static void on_connect(void *ctx, uint32_t events)
 	c->in_fd = c->out_fd = fd;
 	pthread_mutex_unlock(&c->out_lock);
 	c->pending_off = c->pending_len = 0;
-	event_loop_add(c->loop, fd, EPOLLIN, on_input, c);
+	if (event_loop_add(c->loop, fd, EPOLLIN, on_client, c) < 0) {
+		log_error("console: cannot watch a new client");
+		drop_client(c);
+		return;
+	}
+	/* What the guest printed while nobody listened comes first. */
+	drain_backlog(c);
+	rearm(c);
 }
 
 int console_attach(struct console *c, struct event_loop *loop,
@@ -270,11 +364,11 @@ int console_attach(struct console *c, struct event_loop *loop,
 	c->deliver_ctx = ctx;
 	c->escape = escape;
 	c->escape_ctx = ctx;
-	err = event_loop_add(loop, c->ready_fd, EPOLLIN, on_ready, c);
+	err = event_loop_add(loop, c->wake_fd, EPOLLIN, on_wake, c);
 	if (!err && c->listen_fd >= 0)
 		err = event_loop_add(loop, c->listen_fd, EPOLLIN, on_connect, c);
 	if (!err && c->in_fd >= 0) {
-		err = event_loop_add(loop, c->in_fd, EPOLLIN, on_input, c);
+		err = event_loop_add(loop, c->in_fd, EPOLLIN, on_client, c);
 		/* stdin from a file or /dev/null cannot be polled: no input then. */
 		if (err == -EPERM && c->kind == CONSOLE_STDIO) {
 			c->in_fd = -1;
@@ -301,10 +395,11 @@ void console_close(struct console *c)
 		if (c->path)
 			unlink(c->path);
 	}
-	if (c->ready_fd >= 0)
-		close(c->ready_fd);
+	if (c->wake_fd >= 0)
+		close(c->wake_fd);
+	ring_free(&c->backlog);
 	free(c->path);
 	pthread_mutex_destroy(&c->out_lock);
-	c->in_fd = c->out_fd = c->listen_fd = c->pty_peer_fd = c->ready_fd = -1;
+	c->in_fd = c->out_fd = c->listen_fd = c->pty_peer_fd = c->wake_fd = -1;
 	c->path = NULL;
 }

@@ -4,8 +4,12 @@
  *
  * The console is the outside end of the UART (a char_backend). Output is
  * written as the guest produces it, from the vCPU thread that wrote the UART;
- * it never blocks on a pty or socket nobody reads (bytes are dropped, as on a
- * serial line with nobody listening). Input is read on the main thread and
+ * it never blocks on a pty or socket nobody reads. A pty drops what nobody
+ * takes, as a serial line with nobody listening. A Unix socket console keeps
+ * it in a backlog (the last CONSOLE_BACKLOG bytes) that the next client gets
+ * first, so corrald's console hub misses nothing while it (re)connects; a
+ * client that reads slowly is fed from the backlog by the main thread as its
+ * socket has room. Input is read on the main thread and
  * handed to the UART; when the UART is full, reading pauses until it drains,
  * so pasted text is not lost. On a terminal, Ctrl-] is the escape key: it
  * calls the owner's escape hook (the VMM uses it for the power button).
@@ -19,10 +23,12 @@
 #include <stdint.h>
 #include <termios.h>
 
+#include "common/ring.h"
 #include "devices/device.h"
 #include "vmm/event_loop.h"
 
 #define CONSOLE_ESCAPE 0x1d   /* Ctrl-] */
+#define CONSOLE_BACKLOG (64 * 1024)   /* unix: output held for the next client */
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_PTY, CONSOLE_UNIX, CONSOLE_NONE };
 
@@ -40,11 +46,13 @@ struct console {
 	int out_fd;                 /* -1 when output is discarded */
 	int listen_fd;              /* CONSOLE_UNIX */
 	int pty_peer_fd;            /* CONSOLE_PTY: the pty's far end, held open */
-	int ready_fd;               /* eventfd: the UART has room again */
+	int wake_fd;                /* eventfd: work for the main thread (the UART
+	                               has room again, output waits in the backlog) */
 	char *path;                 /* pty or socket path */
 	bool tty;                   /* stdin is a terminal we put in raw mode */
 	struct termios saved_termios;
-	pthread_mutex_t out_lock;   /* out_fd may change under a writer */
+	pthread_mutex_t out_lock;   /* out_fd and backlog change under a writer */
+	struct ring backlog;        /* CONSOLE_UNIX: output no client has taken yet */
 
 	uint8_t pending[4096];      /* input read but not yet taken by the UART */
 	size_t pending_off, pending_len;

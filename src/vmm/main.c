@@ -14,7 +14,9 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@ struct options {
 	struct console_spec console;
 	struct console_spec hvc;	/* CONSOLE_NONE: no virtio-console */
 	const char *control;		/* the control socket's path, or NULL */
+	const char *exit_file;		/* where to leave the exit status, or NULL */
 	struct vm_options vm;
 	struct machine_devices devices;
 };
@@ -63,7 +66,8 @@ static void usage(FILE *out)
 		"                  [--disk path=FILE[,ro][,serial=S][,queues=N][,cache=none|writeback]]...\n"
 		"                  [--net tap=NAME|fd=N[,mac=MAC][,bridge=BRIDGE][,vhost=on|off|auto]]...\n"
 		"                  [--rng] [--hvc stdio|pty|unix:PATH]\n"
-		"                  [--control PATH] [--shutdown-timeout SECONDS] [--stats] [--verbose]\n"
+		"                  [--control PATH] [--paused] [--exit-file PATH]\n"
+		"                  [--shutdown-timeout SECONDS] [--stats] [--verbose]\n"
 		"\n"
 		"Boots a Linux bzImage in a KVM virtual machine until it powers off.\n"
 		"  --memory SIZE      guest RAM, e.g. 512M or 3.5G (default 256M)\n"
@@ -75,6 +79,9 @@ static void usage(FILE *out)
 		"  --hvc KIND         a virtio-console (the guest's hvc0), like --console\n"
 		"  --control PATH     a Unix socket (mode 0600) for a supervisor: JSON lines,\n"
 		"                     {\"cmd\": \"status|pause|resume|shutdown|stop\"}\n"
+		"  --paused           start with the guest paused (resume it on the control socket)\n"
+		"  --exit-file PATH   at exit, write the exit status there (for a supervisor\n"
+		"                     that is not the parent)\n"
 		"  --shutdown-timeout after SIGTERM, seconds before a hard stop (default 30)\n"
 		"  --stats            print VM exit statistics at exit\n"
 		"Exit status: 0 poweroff, 1 error, 2 reboot, 3 crash, 4 host cannot run guests,\n"
@@ -131,6 +138,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "rng", no_argument, NULL, 'r' },
 		{ "hvc", required_argument, NULL, 'H' },
 		{ "control", required_argument, NULL, 'S' },
+		{ "paused", no_argument, NULL, 'P' },
+		{ "exit-file", required_argument, NULL, 'x' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -168,6 +177,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			o->control = optarg;
 			break;
+		case 'P': o->vm.start_paused = true; break;
+		case 'x': o->exit_file = optarg; break;
 		case 's': o->vm.stats = true; break;
 		case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
 		case 'h': usage(stdout); exit(EXIT_POWEROFF);
@@ -201,6 +212,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (!o->kernel) {
 		log_error("no kernel: --kernel BZIMAGE is required");
+		return -EINVAL;
+	}
+	if (o->vm.start_paused && !o->control) {
+		log_error("--paused needs --control: nothing could resume the guest");
 		return -EINVAL;
 	}
 	if (o->hvc.kind == CONSOLE_STDIO && o->console.kind == CONSOLE_STDIO) {
@@ -366,6 +381,29 @@ static int run(const struct options *o, const struct guest_memory *layout,
 	return status;
 }
 
+/*
+ * A supervisor that did not start us (corrald after a restart) cannot
+ * waitid() for the exit status, so it can be left in a file: the status in
+ * decimal and a newline, renamed into place so that it is whole or absent.
+ */
+static void write_exit_file(const char *path, int status)
+{
+	char tmp[PATH_MAX], text[16];
+	int fd, n = snprintf(text, sizeof(text), "%d\n", status);
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		log_error("--exit-file: path too long: %s", path);
+		return;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_full(fd, text, (size_t)n) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		log_error("--exit-file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct startup_marks marks = { .main = monotonic_ns() };
@@ -385,11 +423,13 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (prepare_boot(&o, &layout, &files) < 0) {
-		free_boot_files(&files);
-		return EXIT_ERROR;
+		status = EXIT_ERROR;
+	} else {
+		marks.files_checked = monotonic_ns();
+		status = run(&o, &layout, &files, &marks);
 	}
-	marks.files_checked = monotonic_ns();
-	status = run(&o, &layout, &files, &marks);
 	free_boot_files(&files);
+	if (o.exit_file)
+		write_exit_file(o.exit_file, status);
 	return status;
 }

@@ -233,12 +233,17 @@ static void *vcpu_thread(void *arg)
 int vcpu_start(struct vcpu *vcpu)
 {
 	int err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	char name[16];
 
 	if (err) {
 		log_error("cannot start vcpu %u: %s", vcpu->index, strerror(err));
 		return -err;
 	}
 	vcpu->started = true;
+	/* The name tells a supervisor which thread is which vCPU
+	 * (/proc/PID/task/TID/comm): corrald's vcpu-list reads them. */
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
+	pthread_setname_np(vcpu->thread, name);
 	return 0;
 }
 

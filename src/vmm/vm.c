@@ -411,16 +411,12 @@ static int restore_clocks(struct vm *vm)
 	return err;
 }
 
-int vm_pause(struct vm *vm)
+/* Once pause_requested is set: waits for the vCPUs to park and stops the
+ * guest's clocks. */
+static int finish_pause(struct vm *vm)
 {
-	int err;
+	int err = wait_parked(vm);
 
-	if (vm->paused)
-		return 0;
-	atomic_store(&vm->pause_requested, true);
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vcpu_kick(&vm->vcpu[i]);
-	err = wait_parked(vm);
 	if (!err)
 		err = save_clocks(vm);
 	if (err) {
@@ -431,6 +427,16 @@ int vm_pause(struct vm *vm)
 	vm->paused = true;
 	log_info("guest paused");
 	return 0;
+}
+
+int vm_pause(struct vm *vm)
+{
+	if (vm->paused)
+		return 0;
+	atomic_store(&vm->pause_requested, true);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpu[i]);
+	return finish_pause(vm);
 }
 
 int vm_resume(struct vm *vm)
@@ -450,8 +456,13 @@ enum vm_stop vm_run(struct vm *vm)
 {
 	int err = setup_loop(vm);
 
+	/* Started paused: the vCPUs park before their first KVM_RUN. */
+	if (vm->opt.start_paused)
+		atomic_store(&vm->pause_requested, true);
 	for (unsigned i = 0; !err && i < vm->nvcpus; i++)
 		err = vcpu_start(&vm->vcpu[i]);
+	if (!err && vm->opt.start_paused)
+		err = finish_pause(vm);
 	if (err)
 		vm_request_stop(vm, VM_STOP_ERROR, "cannot start the machine");
 	else if (event_loop_run(&vm->loop) < 0)

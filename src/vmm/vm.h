@@ -62,6 +62,7 @@ struct vm_options {
 	uint64_t memory;
 	unsigned vcpus;
 	unsigned shutdown_timeout;    /* seconds after SIGTERM before a hard stop */
+	bool start_paused;            /* vCPUs wait for a resume before they run */
 	bool stats;
 };
 

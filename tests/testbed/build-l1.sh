@@ -7,7 +7,8 @@
 #
 # Usage: build-l1.sh [--build DIR] [--bin FILE]... [--scenario-dir DIR] [--out FILE]
 #                    [--without-vmm]
-#   --build DIR    meson build directory with src/vmm/corral-vmm (default: build)
+#   --build DIR    meson build directory with src/vmm/corral-vmm (default: build);
+#                  its corrald and corral go to /corral/bin too, if built
 #   --bin FILE     another program to put into /corral/bin (repeatable)
 #                  (test tools, tests/testbed/tools/NAME.c, which meson builds
 #                  as BUILD/tests/NAME, go there without asking)
@@ -56,6 +57,11 @@ elif [ $without_vmm = 0 ]; then
     echo "build-l1: $vmm not found: build first (meson setup build && ninja -C build)" >&2
     exit 1
 fi
+# corrald and corral, where the build has them, beside corral-vmm (the
+# corrald-* scenarios start corrald with --vmm /corral/bin/corral-vmm).
+for prog in "$build/src/daemon/corrald" "$build/src/cli/corral"; do
+    if [ -x "$prog" ]; then bins+=("$prog"); fi
+done
 for src in "$here"/tools/*.c; do
     tool=$build/tests/$(basename "$src" .c)
     if [ -x "$tool" ]; then

@@ -24,6 +24,12 @@
 # and start_guest use it from then on (BOOT_INITRD). Networks in L1:
 # net_bridge, net_tap, net_http_serve, net_iperf3_server, bg_start; all
 # removed or stopped at exit. See README.md, "Writing a scenario".
+#
+# corrald and corral (the corrald-* scenarios): corrald_start runs a corrald
+# of the scenario's own (directories and socket under $WORK); domain_file
+# writes a domain file for the test guest; corral runs the command line;
+# domain_info, wait_domain_state and the domain_console_ helpers look at a
+# domain. At exit corrald and every VMM it started are killed.
 
 : "${CORRAL_VMM:?CORRAL_VMM is not set (run scenarios through tests/testbed/run.sh)}"
 : "${GUEST_KERNEL:?GUEST_KERNEL is not set}"
@@ -59,6 +65,13 @@ _LIB_NET_LINKS=
 _lib_initrd_n=0
 
 _lib_cleanup() {
+    # corrald first, so that it restarts no domain, then its VMMs (each in a
+    # session of its own: the runner's kill of our process group misses them).
+    if [ -n "${CORRALD_PID:-}" ]; then
+        kill -s KILL "$CORRALD_PID" 2>/dev/null || :
+        wait "$CORRALD_PID" 2>/dev/null || :
+    fi
+    if [ -n "${CORRALD_DIR:-}" ]; then _lib_kill_domain_vmms; fi
     if [ -n "$VMM_PID" ]; then
         kill -s KILL "$VMM_PID" 2>/dev/null || :
         wait "$VMM_PID" 2>/dev/null || :
@@ -89,6 +102,7 @@ fail() {
 }
 
 show_last_run() {
+    [ -z "${CORRALD_DIR:-}" ] || show_corrald
     [ -n "$VMM_NAME" ] || return 0
     echo "---- guest console of run '$VMM_NAME' (VMM stdout) ----"
     tr -d '\r' <"$WORK/$VMM_NAME.out" 2>/dev/null | tail -n 200
@@ -364,6 +378,40 @@ guest_initrd_with() {
     log "guest initrd with the script${_lib_tools:+ and$_lib_tools}: $BOOT_INITRD ($(wc -c <"$BOOT_INITRD") bytes)"
 }
 
+# guest_initrd_ticker [INTERVAL]: guest_initrd_with a script that keeps the
+# guest alive and visibly running: it prints "@@ READY", then
+# "@@ TICK <n> <uptime>" every INTERVAL seconds (default 0.5) forever; the
+# ACPI power button makes it print "@@ POWERBUTTON" and power off. Boot it
+# with the action "script".
+guest_initrd_ticker() {
+    sed "s/@INTERVAL@/${1:-0.5}/" >"$WORK/ticker.sh" <<'EOF'
+. /guest-lib.sh
+dev=
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    for d in /sys/class/input/event*; do
+        [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] && dev=/dev/input/${d##*/}
+    done
+    [ -n "$dev" ] && break
+    sleep 0.5
+done
+if [ -n "$dev" ]; then
+    exec 3<"$dev"
+    (dd bs=24 count=1 <&3 >/dev/null 2>&1; report POWERBUTTON; poweroff -f) &
+else
+    report NO-POWER-BUTTON
+fi
+report READY
+i=0
+while :; do
+    i=$((i + 1))
+    read -r up _ </proc/uptime
+    echo "@@ TICK $i $up"
+    sleep @INTERVAL@
+done
+EOF
+    guest_initrd_with "$WORK/ticker.sh"
+}
+
 # ---- Background programs and networks (inside L1) ------------------------
 # Test traffic stays between L1 and its guests: L1 has no network card. On
 # a host with VT-x/AMD-V (no L1), the first net_ call re-runs the scenario
@@ -474,5 +522,353 @@ _lib_short_args() {
         else
             printf "'%s' " "$_lib_a"
         fi
+    done
+}
+
+# ---- corrald and corral ----------------------------------------------------
+# A scenario starts its own corrald (corrald_start): state, run and log
+# directories and the API socket under $CORRALD_DIR ($WORK/corrald), the VMM
+# $CORRAL_VMM, --verbose, its output in $CORRALD_DIR/corrald.log. corral
+# finds it through CORRAL_SOCKET. Domain files come from domain_file. At exit
+# corrald is killed, then every corral-vmm whose command line names
+# $CORRALD_DIR (VMMs run in sessions of their own and outlive corrald).
+#
+#   corrald_start [ARGS...]      start it (again), wait until it answers
+#   corrald_kill [SIG]           signal it (default KILL) and reap it
+#   corrald_stop                 SIGTERM; it must exit 0; logs checked
+#   corrald_check_logs           fail on a sanitizer report in corrald's or
+#                                the VMMs' logs
+#   corral ARGS...               the command line (function)
+#   corral_run ARGS...           run it: CORRAL_STATUS, $WORK/corral.out/.err
+#   corral_ok ARGS...            the same, failing unless status 0
+#   domain_file NAME ACTION [LINE...]   $WORK/NAME.cfg (sets DOMAIN_FILE)
+#   domain_info NAME             DOM_STATE (or "absent"), DOM_ID, DOM_PID,
+#                                DOM_MEMORY, DOM_VCPUS, DOM_TIME
+#   wait_domain_state NAME STATE [SECS]   STATE: running, shutoff, ... absent
+#   wait_domain_restart NAME OLD_PID [SECS]   running again as another VMM
+#   domain_vmm_log NAME          the VMM's log (its stderr)
+#   domain_console_file NAME     the console log corrald keeps
+#   wait_domain_console NAME TEXT [SECS] [COUNT]   TEXT on COUNT lines
+#   domain_console_has NAME TEXT, domain_console_count NAME TEXT,
+#   domain_console_value NAME KEY, domain_console_values NAME KEY
+#   domain_last_tick NAME, wait_domain_ticks NAME N [SECS]  (the ticker guest)
+#   pid_alive PID                the process exists and is not a zombie
+#   console_client_start TAG FD ARGS..., console_client_send FD TEXT,
+#   console_client_has TAG TEXT, wait_console_client TAG TEXT [SECS],
+#   wait_client_exit PID [SECS]  corral console (or create -c) in the
+#                                background, typed into through a FIFO
+
+CORRALD=${CORRAL_BIN:-}/corrald
+CORRAL_CLI=${CORRAL_BIN:-}/corral
+CORRALD_PID=
+CORRALD_DIR=
+CORRALD_STATUS=
+_LIB_SANITIZER_RE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
+
+corral() { "$CORRAL_CLI" "$@"; }
+
+# corrald_start [ARGS...]: start corrald (or a new one on the same
+# directories, after corrald_kill) with ARGS added; waits until it answers
+# `corral list`. Sets CORRALD_PID, CORRALD_DIR, CORRAL_SOCKET (exported).
+corrald_start() {
+    [ -x "$CORRALD" ] || fail "corrald not found at $CORRALD: build first"
+    [ -x "$CORRAL_CLI" ] || fail "corral not found at $CORRAL_CLI: build first"
+    CORRALD_DIR=$WORK/corrald
+    mkdir -p "$CORRALD_DIR"
+    CORRAL_SOCKET=$CORRALD_DIR/corral.sock
+    export CORRAL_SOCKET
+    log "starting corrald${1:+ with $(_lib_short_args "$@")}"
+    echo "---- corrald started $(date +%T) ----" >>"$CORRALD_DIR/corrald.log"
+    "$CORRALD" --socket "$CORRAL_SOCKET" --state-dir "$CORRALD_DIR/state" \
+        --run-dir "$CORRALD_DIR/run" --log-dir "$CORRALD_DIR/log" \
+        --vmm "$CORRAL_VMM" --verbose "$@" </dev/null >>"$CORRALD_DIR/corrald.log" 2>&1 &
+    CORRALD_PID=$!
+    CORRALD_STATUS=
+    _lib_i=0
+    until corral list >/dev/null 2>&1; do
+        if ! kill -0 "$CORRALD_PID" 2>/dev/null; then
+            CORRALD_STATUS=0
+            wait "$CORRALD_PID" || CORRALD_STATUS=$?
+            CORRALD_PID=
+            fail "corrald exited (status $CORRALD_STATUS) before it answered"
+        fi
+        _lib_i=$((_lib_i + 1))
+        [ $_lib_i -lt 300 ] || fail "corrald did not answer on $CORRAL_SOCKET within 30s"
+        sleep 0.1
+    done
+    log "corrald is up (pid $CORRALD_PID)"
+}
+
+# corrald_kill [SIG]: send SIG (default KILL) to corrald and reap it; sets
+# CORRALD_STATUS. Its VMMs go on running.
+corrald_kill() {
+    [ -n "$CORRALD_PID" ] || fail "corrald_kill: corrald is not running"
+    log "sending SIG${1:-KILL} to corrald (pid $CORRALD_PID)"
+    kill -s "${1:-KILL}" "$CORRALD_PID" || fail "cannot signal corrald"
+    CORRALD_STATUS=0
+    wait "$CORRALD_PID" || CORRALD_STATUS=$?
+    CORRALD_PID=
+    log "corrald exited with status $CORRALD_STATUS"
+}
+
+# corrald_stop: SIGTERM; corrald must exit with status 0 within 30 s, with
+# no sanitizer report (a leak check runs at its exit in ASan builds).
+corrald_stop() {
+    [ -n "$CORRALD_PID" ] || fail "corrald_stop: corrald is not running"
+    log "stopping corrald (SIGTERM)"
+    kill -s TERM "$CORRALD_PID"
+    _lib_i=0
+    while kill -0 "$CORRALD_PID" 2>/dev/null; do
+        _lib_i=$((_lib_i + 1))
+        [ $_lib_i -lt 300 ] || fail "corrald did not exit within 30s of SIGTERM"
+        sleep 0.1
+    done
+    CORRALD_STATUS=0
+    wait "$CORRALD_PID" || CORRALD_STATUS=$?
+    CORRALD_PID=
+    corrald_check_logs
+    [ "$CORRALD_STATUS" = 0 ] || fail "corrald exited with status $CORRALD_STATUS after SIGTERM"
+    log "ok: corrald stopped with status 0"
+}
+
+# corrald_check_logs: fail on a sanitizer report from corrald or a VMM.
+corrald_check_logs() {
+    for _lib_f in "$CORRALD_DIR/corrald.log" "$CORRALD_DIR"/log/*.log; do
+        [ -f "$_lib_f" ] || continue
+        if grep -qE "$_LIB_SANITIZER_RE" "$_lib_f"; then
+            fail "sanitizer report in $_lib_f"
+        fi
+    done
+}
+
+# corral_run ARGS...: run corral; stdout in $WORK/corral.out, stderr in
+# $WORK/corral.err (both also logged), status in CORRAL_STATUS. It is
+# stopped after CORRAL_CMD_TIMEOUT seconds (default 120: shutdown -w waits).
+corral_run() {
+    CORRAL_STATUS=0
+    timeout "${CORRAL_CMD_TIMEOUT:-120}" "$CORRAL_CLI" "$@" >"$WORK/corral.out" \
+        2>"$WORK/corral.err" || CORRAL_STATUS=$?
+    log "corral $(_lib_short_args "$@")-> status $CORRAL_STATUS"
+    case $CORRAL_STATUS in
+        124 | 143) log "(corral $1 did not finish within ${CORRAL_CMD_TIMEOUT:-120}s)" ;;
+    esac
+    sed 's/^/#   out: /' "$WORK/corral.out" | head -n 40
+    sed 's/^/#   err: /' "$WORK/corral.err" | head -n 40
+    if grep -qE "$_LIB_SANITIZER_RE" "$WORK/corral.err"; then
+        fail "sanitizer report from corral $*"
+    fi
+}
+
+# corral_ok ARGS...: corral_run, and fail unless the status is 0.
+corral_ok() {
+    corral_run "$@"
+    [ "$CORRAL_STATUS" = 0 ] ||
+        fail "corral $*: status $CORRAL_STATUS: $(head -c 2000 "$WORK/corral.err")"
+}
+
+# domain_file NAME ACTION [LINE...]: write $WORK/NAME.cfg, a domain file for
+# the test guest: kernel $GUEST_KERNEL, ramdisk $BOOT_INITRD (guest_initrd_with
+# sets it), extra the guest's command line with corral.action=ACTION, 256
+# MiB, 1 vCPU; then each LINE (xl.cfg statements; a later key wins). Sets
+# DOMAIN_FILE to its path.
+domain_file() {
+    [ $# -ge 2 ] || fail "usage: domain_file NAME ACTION [LINE...]"
+    DOMAIN_FILE=$WORK/$1.cfg
+    {
+        echo "# the test guest, written by lib.sh's domain_file"
+        echo "name = \"$1\""
+        echo "kernel = \"$GUEST_KERNEL\""
+        echo "ramdisk = \"$BOOT_INITRD\""
+        echo "extra = \"$(guest_args_cmdline "$2")\""
+        echo "memory = 256"
+        echo "vcpus = 1"
+        shift 2
+        for _lib_l in "$@"; do echo "$_lib_l"; done
+    } >"$DOMAIN_FILE"
+}
+
+# domain_info NAME: the domain's top-level fields from `corral list -l NAME`:
+# DOM_STATE (running, paused, shutting-down, shutoff, crashed; "absent" if
+# there is no such domain), DOM_ID, DOM_PID, DOM_MEMORY, DOM_VCPUS, DOM_TIME,
+# DOM_NAME. Fails if corrald does not answer.
+domain_info() {
+    DOM_STATE= DOM_ID= DOM_PID= DOM_MEMORY= DOM_VCPUS= DOM_TIME= DOM_NAME=
+    if ! corral list -l "$1" >"$WORK/domain_info.json" 2>"$WORK/domain_info.err"; then
+        if grep -q "no domain" "$WORK/domain_info.err"; then
+            DOM_STATE=absent
+            return 0
+        fi
+        fail "corral list -l $1: $(cat "$WORK/domain_info.err")"
+    fi
+    # corral prints the array with two spaces per level: a domain's own
+    # fields are the lines indented by exactly four ("config" is deeper).
+    eval "$(awk '/^    "[a-z_]+": [^{[ ]/ && !/^     / {
+            k = $1; gsub(/[":]/, "", k); v = $2; sub(/,$/, "", v); gsub(/"/, "", v)
+            if (k ~ /^(name|id|state|memory|vcpus|pid|time)$/ && v ~ /^[A-Za-z0-9_.-]*$/)
+                printf "DOM_%s=%s\n", toupper(k), v
+        }' "$WORK/domain_info.json")"
+    [ -n "$DOM_STATE" ] || fail "corral list -l $1: no state in $(cat "$WORK/domain_info.json")"
+}
+
+# wait_domain_state NAME STATE [SECONDS]: wait (default BOOT_TIMEOUT) until
+# the domain is in STATE ("absent": no such domain); domain_info's DOM_*
+# describe it then.
+wait_domain_state() {
+    _lib_deadline=$(($(date +%s) + ${3:-$BOOT_TIMEOUT}))
+    while :; do
+        domain_info "$1"
+        [ "$DOM_STATE" != "$2" ] || break
+        [ "$(date +%s)" -lt "$_lib_deadline" ] ||
+            fail "domain $1: not $2 within ${3:-$BOOT_TIMEOUT}s (it is $DOM_STATE)"
+        sleep 0.5
+    done
+    log "domain $1 is $2${DOM_ID:+ (id $DOM_ID, pid $DOM_PID)}"
+}
+
+# wait_domain_restart NAME OLD_PID [SECONDS]: wait until the domain runs
+# with a VMM other than OLD_PID.
+wait_domain_restart() {
+    _lib_deadline=$(($(date +%s) + ${3:-$BOOT_TIMEOUT}))
+    while :; do
+        domain_info "$1"
+        if [ "$DOM_STATE" = running ] && [ "$DOM_PID" != "$2" ] && [ "${DOM_PID:-0}" != 0 ]; then
+            break
+        fi
+        [ "$(date +%s)" -lt "$_lib_deadline" ] ||
+            fail "domain $1: not running again as a new VMM within ${3:-$BOOT_TIMEOUT}s (state $DOM_STATE, pid $DOM_PID)"
+        sleep 0.5
+    done
+    log "domain $1 runs again: id $DOM_ID, pid $DOM_PID (was $2)"
+}
+
+# pid_alive PID: the process exists and has not exited (a zombie has).
+pid_alive() {
+    [ -n "$1" ] && [ "$1" != 0 ] && [ -e "/proc/$1/status" ] &&
+        ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+domain_vmm_log() { echo "$CORRALD_DIR/log/$1.log"; }
+
+# domain_console_file NAME: the guest console log corrald keeps for NAME
+# (LOG_DIR/console/NAME.log; docs/corrald.md).
+domain_console_file() { echo "$CORRALD_DIR/log/console/$1.log"; }
+
+domain_console_has() { grep -qF -- "$2" "$(domain_console_file "$1")" 2>/dev/null; }
+domain_console_count() { tr -d '\r' <"$(domain_console_file "$1")" 2>/dev/null | grep -cF -- "$2" || :; }
+domain_console_value() {
+    tr -d '\r' <"$(domain_console_file "$1")" 2>/dev/null | sed -n "s/.*@@ $2 //p" | head -n 1
+}
+domain_console_values() {
+    tr -d '\r' <"$(domain_console_file "$1")" 2>/dev/null | sed -n "s/.*@@ $2 //p"
+}
+
+# domain_last_tick NAME: the highest n of "@@ TICK n ..." on its console (0).
+domain_last_tick() {
+    domain_console_values "$1" TICK | awk '{ if ($1 + 0 > m) m = $1 + 0 } END { print m + 0 }'
+}
+
+# wait_domain_ticks NAME N [SECONDS]: wait until the guest (guest_initrd_ticker)
+# has ticked N more times than it had when called.
+wait_domain_ticks() {
+    wait_domain_console "$1" "@@ TICK $(($(domain_last_tick "$1") + $2)) " "${3:-60}"
+}
+
+# wait_domain_console NAME TEXT [SECONDS [COUNT]]: wait (default
+# BOOT_TIMEOUT) until the domain's console log has TEXT on COUNT lines
+# (default 1).
+wait_domain_console() {
+    _lib_deadline=$(($(date +%s) + ${3:-$BOOT_TIMEOUT}))
+    while [ "$(domain_console_count "$1" "$2")" -lt "${4:-1}" ]; do
+        [ "$(date +%s)" -lt "$_lib_deadline" ] ||
+            fail "domain $1: its console did not show '$2'${4:+ $4 times} within ${3:-$BOOT_TIMEOUT}s"
+        sleep 0.3
+    done
+    log "domain $1: console shows '$2'${4:+ ($4 times)}"
+}
+
+# show_corrald: for failures: the domains, corrald's log, each VMM's log and
+# the end of each console log.
+show_corrald() {
+    if [ -n "$CORRALD_PID" ]; then
+        echo "---- corral list ----"
+        corral list 2>&1 | head -n 40
+    fi
+    echo "---- corrald's log (last 60 lines) ----"
+    tail -n 60 "$CORRALD_DIR/corrald.log" 2>/dev/null
+    for _lib_f in "$CORRALD_DIR"/log/* "$CORRALD_DIR"/log/console/*; do
+        [ -f "$_lib_f" ] || continue
+        echo "---- ${_lib_f#"$CORRALD_DIR"/} (last 40 lines) ----"
+        tr -d '\r' <"$_lib_f" | tail -n 40
+    done
+    echo "---- end of corrald's files ----"
+}
+
+# ---- Console clients (corral console, create -c) ---------------------------
+# console_client_start TAG FD ARGS...: run `corral ARGS` (console NAME,
+# create -c FILE, ...) in the background with its stdin from a FIFO that
+# this shell holds open on descriptor FD (3 to 6; one per client), stdout in
+# $WORK/TAG.out, stderr in $WORK/TAG.err. Sets CLIENT_PID; stopped at exit.
+console_client_start() {
+    _lib_tag=$1 _lib_fd=$2
+    shift 2
+    rm -f "$WORK/$_lib_tag.in"
+    mkfifo "$WORK/$_lib_tag.in"
+    eval "exec $_lib_fd<>\"\$WORK/\$_lib_tag.in\""
+    log "console client $_lib_tag: corral $(_lib_short_args "$@")"
+    "$CORRAL_CLI" "$@" <"$WORK/$_lib_tag.in" >"$WORK/$_lib_tag.out" 2>"$WORK/$_lib_tag.err" \
+        3>&- 4>&- 5>&- 6>&- &
+    CLIENT_PID=$!
+    _LIB_BG_PIDS="$_LIB_BG_PIDS $CLIENT_PID"
+}
+
+# console_client_send FD TEXT: type TEXT and a newline into that client.
+console_client_send() {
+    log "typing into console client on fd $1: $2"
+    printf '%s\n' "$2" >&"$1"
+}
+
+# console_client_has TAG TEXT: the client's output shows TEXT.
+console_client_has() { tr -d '\r' <"$WORK/$1.out" | grep -qF -- "$2"; }
+
+# wait_console_client TAG TEXT [SECONDS]: wait until the client shows TEXT.
+wait_console_client() {
+    _lib_deadline=$(($(date +%s) + ${3:-$BOOT_TIMEOUT}))
+    until console_client_has "$1" "$2"; do
+        [ "$(date +%s)" -lt "$_lib_deadline" ] ||
+            fail "console client $1 did not show '$2' within ${3:-$BOOT_TIMEOUT}s (its stderr: $(cat "$WORK/$1.err"))"
+        sleep 0.3
+    done
+    log "console client $1 shows '$2'"
+}
+
+# wait_client_exit PID [SECONDS]: wait until the client exits; its status in
+# CLIENT_STATUS; fails if it runs on.
+wait_client_exit() {
+    _lib_deadline=$(($(date +%s) + ${2:-30}))
+    while kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; do
+        [ "$(date +%s)" -lt "$_lib_deadline" ] || fail "console client $1 still runs after ${2:-30}s"
+        sleep 0.2
+    done
+    CLIENT_STATUS=0
+    wait "$1" || CLIENT_STATUS=$?
+}
+
+# Kills every corral-vmm whose command line names $CORRALD_DIR (they were
+# corrald's children, or re-parented after it died), and waits for them.
+_lib_kill_domain_vmms() {
+    _lib_pids=
+    for _lib_d in /proc/[0-9]*; do
+        _lib_c=$({ tr '\0' ' ' <"$_lib_d/cmdline"; } 2>/dev/null) || continue
+        case $_lib_c in
+            *corral-vmm*"$CORRALD_DIR/"*)
+                kill -s KILL "${_lib_d#/proc/}" 2>/dev/null && _lib_pids="$_lib_pids ${_lib_d#/proc/}" ;;
+        esac
+    done
+    for _lib_p in $_lib_pids; do
+        _lib_i=0
+        while pid_alive "$_lib_p" && [ $_lib_i -lt 50 ]; do
+            sleep 0.1
+            _lib_i=$((_lib_i + 1))
+        done
     done
 }

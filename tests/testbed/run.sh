@@ -150,13 +150,13 @@ if [ $force_testbed = 0 ] && capable_host; then
             --console stdio --disk "path=$disk,serial=demo0" --rng
     fi
     echo "testbed: this host has VT-x/AMD-V: running the scenarios directly on it"
-    # CORRAL_BIN as in L1: corral-vmm, the test tools (tests/testbed/tools)
-    # and the --bin programs, here as links.
+    # CORRAL_BIN as in L1: corral-vmm, corrald and corral (if built), the
+    # test tools (tests/testbed/tools) and the --bin programs, here as links.
     bindir=$repo/.cache/testbed/native-bin
     rm -rf "$bindir"
     mkdir -p "$bindir"
-    for f in "$vmm" "$build"/tests/*; do
-        case $f in "$vmm") ;; *) [ -e "$here/tools/$(basename "$f").c" ] || continue ;; esac
+    for f in "$vmm" "$build/src/daemon/corrald" "$build/src/cli/corral" "$build"/tests/*; do
+        case $f in "$vmm" | */corrald | */corral) ;; *) [ -e "$here/tools/$(basename "$f").c" ] || continue ;; esac
         if [ -x "$f" ]; then ln -s "$f" "$bindir/"; fi
     done
     for f in "${extra_bins[@]}"; do ln -sf "$f" "$bindir/"; done

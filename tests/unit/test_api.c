@@ -2,11 +2,13 @@
  * corrald's API (daemon/api.h) against a fake registry: first api_handle()
  * alone (routes, methods, bodies, statuses, what reaches the registry),
  * then over a real Unix socket through libmicrohttpd (the wire format, the
- * 413 and 403 paths, peers of other users when run as root), then the
- * corral command line ($CORRAL_BIN) end to end against it.
+ * 413 and 403 paths, peers of other users when run as root, the console's
+ * upgrade to a byte stream, served by a fake console), then the corral
+ * command line ($CORRAL_BIN) end to end against it.
  */
 #include "test.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "daemon/api.h"
 
 #include <errno.h>
@@ -41,17 +43,27 @@ struct domain {
 struct registry {
 	struct domain doms[FAKE_DOMAINS];
 	/* What the API asked. */
-	unsigned creates, finds, lists, shutdowns, destroys;
+	unsigned creates, finds, lists, shutdowns, destroys, reboots, pauses, unpauses;
 	char *text;
 	size_t len;
 	char source[256];
 	char overrides[FAKE_OVERRIDES][64];
 	size_t noverrides;
-	bool dry_run, force;
+	bool dry_run, paused, force;
 	unsigned timeout_s;
 	/* What the fakes answer. */
-	int create_rc, shutdown_rc, destroy_rc;
+	int create_rc, shutdown_rc, destroy_rc, pause_rc;
 	bool create_warns, create_no_message, list_fails, bad_utf8_message;
+	bool create_adds;	/* a created domain "new" is listed (and has a console) */
+	/* The console: one user at a time, served by drive() (console_serve). */
+	unsigned console_probes, console_attaches;
+	int console_rc;		/* what an attach (not a probe) answers */
+	bool console_force;
+	int console_fd;		/* the attached user's socket; -1: none */
+	void (*console_done)(void *ctx);
+	void *console_ctx;
+	char console_got[256];	/* what the user sent */
+	size_t console_got_len;
 };
 
 static struct registry reg;
@@ -63,6 +75,7 @@ static void reset_registry(void)
 	reg.doms[0] = (struct domain){ "web", 1, "running", 100, true };
 	reg.doms[1] = (struct domain){ "db", 2, "paused", 101, true };
 	reg.doms[2] = (struct domain){ "old", 0, "shutoff", 0, true };
+	reg.console_fd = -1;
 }
 
 static json_t *fake_domain_json(const struct domain *dom)
@@ -74,7 +87,7 @@ static json_t *fake_domain_json(const struct domain *dom)
 
 static int fake_create(struct registry *r, const char *text, size_t len, const char *source,
 		       const char *const *overrides, size_t noverrides, bool dry_run,
-		       struct diag *d, json_t **json)
+		       bool paused, struct diag *d, json_t **json)
 {
 	r->creates++;
 	free(r->text);
@@ -89,6 +102,7 @@ static int fake_create(struct registry *r, const char *text, size_t len, const c
 	for (size_t i = 0; i < noverrides && i < FAKE_OVERRIDES; i++)
 		snprintf(r->overrides[i], sizeof(r->overrides[i]), "%s", overrides[i]);
 	r->dry_run = dry_run;
+	r->paused = paused;
 	if (r->create_warns)
 		diag_warn(d, source, (struct src_pos){ 2, 1 }, "unknown key 'cpu_weight'");
 	if (r->bad_utf8_message)
@@ -101,6 +115,8 @@ static int fake_create(struct registry *r, const char *text, size_t len, const c
 	if (json)
 		*json = json_pack("{s:s, s:i, s:s}", "name", "new", "id", dry_run ? 0 : 7, "state",
 				  dry_run ? "shutoff" : "running");
+	if (r->create_adds && !dry_run)
+		r->doms[3] = (struct domain){ "new", 7, "running", 107, true };
 	return 0;
 }
 
@@ -159,13 +175,121 @@ static int fake_destroy(struct registry *r, struct domain *dom)
 	return 0;
 }
 
+static int fake_reboot(struct registry *r, struct domain *dom)
+{
+	r->reboots++;
+	/* The guest comes back at once as another VMM. */
+	dom->pid += 1000;
+	return 0;
+}
+
+/* As the registry: pausing a paused domain is no error, a stopped one is. */
+static int fake_set_paused(struct registry *r, struct domain *dom, bool paused)
+{
+	if (r->pause_rc)
+		return r->pause_rc;
+	if (!dom->id)
+		return REGISTRY_ESTATE;
+	dom->state = paused ? "paused" : "running";
+	return 0;
+}
+
+static int fake_pause(struct registry *r, struct domain *dom)
+{
+	r->pauses++;
+	return fake_set_paused(r, dom, true);
+}
+
+static int fake_unpause(struct registry *r, struct domain *dom)
+{
+	r->unpauses++;
+	return fake_set_paused(r, dom, false);
+}
+
+static json_t *fake_vcpus(const struct domain *dom)
+{
+	return json_pack("[{s:i, s:i, s:s, s:f, s:s}, {s:i, s:i, s:s, s:f, s:s}]",
+			 "vcpu", 0, "cpu", 1, "state", dom->state, "time", 1.5, "affinity", "0-3",
+			 "vcpu", 1, "cpu", 0, "state", "blocked", "time", 0.25, "affinity", "2");
+}
+
+static json_t *fake_host(struct registry *r)
+{
+	(void)r;
+	return json_pack("{s:s, s:i, s:I, s:s}", "host", "dom0", "nr_cpus", 8,
+			 "total_memory", (json_int_t)24000, "corral_version", "0.1.0");
+}
+
+/* A shut-off domain has no console; a running one greets its user with
+ * "login: " and answers a line (console_serve). */
+static int fake_console_attach(struct registry *r, struct domain *dom, int fd, const char *extra,
+			       size_t extra_len, bool force, void (*done)(void *ctx), void *ctx)
+{
+	static const char greeting[] = "login: ";
+
+	if (!strcmp(dom->state, "shutoff"))
+		return REGISTRY_ESTATE;
+	if (fd < 0) {
+		r->console_probes++;
+		return 0;
+	}
+	if (r->console_rc)
+		return r->console_rc;
+	r->console_attaches++;
+	r->console_force = force;
+	r->console_fd = fd;
+	r->console_done = done;
+	r->console_ctx = ctx;
+	r->console_got_len = MIN(extra_len, sizeof(r->console_got) - 1);
+	memcpy(r->console_got, extra, r->console_got_len);
+	r->console_got[r->console_got_len] = '\0';
+	if (write(fd, greeting, sizeof(greeting) - 1) < 0)
+		printf("# console greeting: %s\n", strerror(errno));
+	return 0;
+}
+
+static void console_detach(void)
+{
+	reg.console_fd = -1;
+	reg.console_done(reg.console_ctx);
+}
+
+/* The attached user sent something (or already had, before the upgrade):
+ * on a whole line, "hello LINE" and the console closes; on EOF too. */
+static void console_serve(void)
+{
+	char reply[300], *nl;
+	size_t room = sizeof(reg.console_got) - 1 - reg.console_got_len;
+	ssize_t n = read(reg.console_fd, reg.console_got + reg.console_got_len, room);
+
+	if (n > 0) {
+		reg.console_got_len += (size_t)n;
+		reg.console_got[reg.console_got_len] = '\0';
+	}
+	nl = strchr(reg.console_got, '\n');
+	if (nl) {
+		snprintf(reply, sizeof(reply), "hello %.*s\r\n", (int)(nl - reg.console_got),
+			 reg.console_got);
+		if (write(reg.console_fd, reply, strlen(reply)) < 0)
+			printf("# console reply: %s\n", strerror(errno));
+	}
+	if (nl || n == 0 || (n < 0 && errno != EAGAIN))
+		console_detach();
+}
+
 static const struct api_registry_ops fake_ops = {
 	.create = fake_create,
 	.find = fake_find,
 	.list = fake_list,
 	.domain_json = fake_domain_json,
+	.vcpus = fake_vcpus,
+	.host = fake_host,
 	.shutdown = fake_shutdown,
+	.reboot = fake_reboot,
 	.destroy = fake_destroy,
+	.pause = fake_pause,
+	.unpause = fake_unpause,
+	.console_attach = fake_console_attach,
 };
 
 /* ---- api_handle() ------------------------------------------------------- */
@@ -173,11 +297,24 @@ static const struct api_registry_ops fake_ops = {
 static struct api_reply rp;
 
 /* One request; the reply in rp (the previous one freed). */
-static json_t *call(const char *method, const char *url, const char *body)
+static json_t *call_request(const struct api_request *rq)
 {
 	json_decref(rp.body);
-	api_handle(&fake_ops, &reg, method, url, body, body ? strlen(body) : 0, &rp);
+	api_handle(&fake_ops, &reg, rq, &rp);
 	return rp.body;
+}
+
+static json_t *call(const char *method, const char *url, const char *body)
+{
+	return call_request(&(struct api_request){ .method = method, .url = url, .body = body,
+						   .len = body ? strlen(body) : 0 });
+}
+
+/* A console request: GET with `upgrade` as the protocol asked for. */
+static json_t *call_console(const char *url, const char *upgrade, const char *force)
+{
+	return call_request(&(struct api_request){ .method = "GET", .url = url,
+						   .upgrade = upgrade, .force = force });
 }
 
 static const char *error_text(void)
@@ -257,7 +394,7 @@ static void unknown_paths_are_404(void)
 {
 	static const char *const urls[] = {
 		"/", "/v1", "/v1/", "/v2/domains", "/v1/domainsx", "/v1/domains/",
-		"/v1/domains/web/", "/v1/domains/web/reboot", "/v1/domains/web/destroy/x",
+		"/v1/domains/web/", "/v1/domains/web/frobnicate", "/v1/domains/web/destroy/x",
 		"/v1/domains//destroy", "",
 	};
 
@@ -502,6 +639,55 @@ static void destroy_forgets_the_domain(void)
 	CHECK_EQ(reg.destroys, 4);
 }
 
+static void pause_unpause_and_reboot(void)
+{
+	reset_registry();
+	call("POST", "/v1/domains/web/pause", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK(!strcmp(reg.doms[0].state, "paused"));
+	call("POST", "/v1/domains/1/unpause", "{}");
+	CHECK_EQ(rp.status, 200);
+	CHECK(!strcmp(reg.doms[0].state, "running"));
+	call("POST", "/v1/domains/old/pause", NULL);
+	CHECK(error_has(409, "cannot pause domain 'old' in its current state"));
+	reg.pause_rc = -ETIMEDOUT;
+	call("POST", "/v1/domains/web/pause", NULL);
+	CHECK(error_has(500, strerror(ETIMEDOUT)));
+	call("POST", "/v1/domains/web/unpause", "{\"now\": true}");
+	CHECK(error_has(400, "unknown field 'now'"));
+	CHECK_EQ(reg.pauses, 3);
+	CHECK_EQ(reg.unpauses, 1);
+	call("GET", "/v1/domains/web/pause", NULL);
+	CHECK_EQ(rp.status, 405);
+	call("POST", "/v1/domains/web/reboot", NULL);
+	CHECK_EQ(rp.status, 202);
+	CHECK_EQ(reg.reboots, 1);
+}
+
+static void vcpus_and_host_are_described(void)
+{
+	reset_registry();
+	call("GET", "/v1/domains/db/vcpus", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK(json_is_array(rp.body) && json_array_size(rp.body) == 2);
+	CHECK(!strcmp(json_string_value(json_object_get(json_array_get(rp.body, 0), "state")),
+		      "paused"));
+	call("GET", "/v1/domains/nosuch/vcpus", NULL);
+	CHECK_EQ(rp.status, 404);
+	call("POST", "/v1/domains/db/vcpus", NULL);
+	CHECK_EQ(rp.status, 405);
+	call("GET", "/v1/host", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK_EQ(json_integer_value(json_object_get(rp.body, "nr_cpus")), 8);
+	call("GET", "/v1/host/x", NULL);
+	CHECK_EQ(rp.status, 404);
+	call("POST", "/v1/domains", "{\"config\": \"name='a'\", \"paused\": true}");
+	CHECK_EQ(rp.status, 201);
+	CHECK(reg.paused);
+	call("POST", "/v1/domains", "{\"config\": \"name='a'\", \"paused\": 1}");
+	CHECK(error_has(400, "paused: expected true or false"));
+}
+
 static void peers_root_or_admin_group(void)
 {
 	const gid_t groups[] = { 10, 4242, 20 };
@@ -514,6 +700,53 @@ static void peers_root_or_admin_group(void)
 	CHECK(api_peer_allowed(1000, 1000, groups, 3, 4242));
 	CHECK(!api_peer_allowed(1000, 1000, groups, 1, 4242));
 	CHECK(!api_peer_allowed(1000, 1000, NULL, 0, 4242));
+}
+
+static void console_needs_the_upgrade_headers(void)
+{
+	reset_registry();
+	call("GET", "/v1/domains/web/console", NULL);
+	CHECK(error_has(400, "'Upgrade: corral-console'"));
+	call_console("/v1/domains/web/console", "websocket", NULL);
+	CHECK(error_has(400, "'Connection: Upgrade'"));
+	CHECK_EQ(reg.console_probes + reg.console_attaches, 0);
+}
+
+static void console_errors_map_to_statuses(void)
+{
+	reset_registry();
+	call_console("/v1/domains/nosuch/console", API_CONSOLE_PROTOCOL, NULL);
+	CHECK(error_has(404, "no domain 'nosuch'"));
+	call("POST", "/v1/domains/web/console", NULL);
+	CHECK_EQ(rp.status, 405);
+	CHECK(rp.allow && !strcmp(rp.allow, "GET"));
+	call("HEAD", "/v1/domains/web/console", NULL);
+	CHECK_EQ(rp.status, 405);
+	call_console("/v1/domains/old/console", API_CONSOLE_PROTOCOL, NULL);
+	CHECK(error_has(409, "domain 'old' has no console: it is not running"));
+	call_console("/v1/domains/web/console", API_CONSOLE_PROTOCOL, "yes");
+	CHECK(error_has(400, "force: expected 1 or 0"));
+	CHECK_EQ(reg.console_probes + reg.console_attaches, 0);
+}
+
+static void console_switches_protocols(void)
+{
+	reset_registry();
+	call_console("/v1/domains/1/console", "Corral-Console", NULL);
+	CHECK_EQ(rp.status, 101);
+	CHECK(rp.body == NULL);
+	CHECK(!strcmp(rp.console, "1"));
+	CHECK(!rp.force);
+	call_console("/v1/domains/web/console", API_CONSOLE_PROTOCOL, "1");
+	CHECK_EQ(rp.status, 101);
+	CHECK(!strcmp(rp.console, "web"));
+	CHECK(rp.force);
+	call_console("/v1/domains/web/console", API_CONSOLE_PROTOCOL, "0");
+	CHECK_EQ(rp.status, 101);
+	CHECK(!rp.force);
+	/* Asked whether there is a console; nothing attached yet. */
+	CHECK_EQ(reg.console_probes, 3);
+	CHECK_EQ(reg.console_attaches, 0);
 }
 
 /* ---- Over the socket ----------------------------------------------------- */
@@ -549,6 +782,9 @@ static bool server_start(gid_t admin_gid)
 
 static void server_stop(void)
 {
+	/* As corrald does: the console's users go before the API. */
+	if (reg.console_fd >= 0)
+		console_detach();
 	api_stop(api);
 	api = NULL;
 	unlink(sock_path);
@@ -584,8 +820,8 @@ static void run_free(struct run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Runs the server until child `pid` has exited and its pipes are closed,
- * collecting what it writes; at most 30 s. */
+/* Runs the server (and its fake console) until child `pid` has exited and
+ * its pipes are closed, collecting what it writes; at most 30 s. */
 static void drive(pid_t pid, int out_fd, int err_fd, struct run *r)
 {
 	int fds[2] = { out_fd, err_fd }, status;
@@ -595,16 +831,19 @@ static void drive(pid_t pid, int out_fd, int err_fd, struct run *r)
 
 	r->status = -1;
 	while (!exited || fds[0] >= 0 || fds[1] >= 0) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = api ? api_fd(api) : -1, .events = POLLIN },
 			{ .fd = fds[0], .events = POLLIN },
 			{ .fd = fds[1], .events = POLLIN },
+			{ .fd = reg.console_fd, .events = POLLIN },
 		};
 		int timeout = api ? api_timeout_ms(api) : -1;
 
 		if (timeout < 0 || timeout > 20)
 			timeout = 20;
-		poll(p, 3, timeout);
+		poll(p, 4, timeout);
+		if (reg.console_fd >= 0 && (p[3].revents || strchr(reg.console_got, '\n')))
+			console_serve();
 		if (api)
 			api_run(api);
 		for (int i = 0; i < 2; i++) {
@@ -874,16 +1113,67 @@ static void other_users_need_the_admin_group(void)
 	server_stop();
 }
 
+static void socket_upgrades_to_the_console(void)
+{
+	static const char upgrade[] =
+		"GET /v1/domains/web/console?force=1 HTTP/1.1\r\nHost: localhost\r\n"
+		"Connection: Upgrade\r\nUpgrade: corral-console\r\n\r\n";
+	char request[512];
+	struct run r;
+	json_t *j;
+
+	reset_registry();
+	CHECK(server_start((gid_t)-1));
+	if (!api)
+		return;
+	/* Keys right behind the request: MHD's extra bytes, or the stream's first. */
+	snprintf(request, sizeof(request), "%sroot\n", upgrade);
+	exchange(request, 0, NULL, &r);
+	CHECK_EQ(r.status, 0);
+	CHECK(status_is(&r, "101"));
+	CHECK(has_header(&r, "\r\nUpgrade: corral-console\r\n"));
+	/* The stream: the console's greeting, its answer, then the end (MHD
+	 * closed the socket when the console was done with it). */
+	CHECK(r.out.data && strstr(r.out.data, "\r\n\r\nlogin: hello root\r\n"));
+	CHECK_EQ(reg.console_attaches, 1);
+	CHECK(reg.console_force);
+	CHECK(!strcmp(reg.console_got, "root\n"));
+	CHECK_EQ(reg.console_fd, -1);
+	run_free(&r);
+
+	/* Refused after the 101 (the domain went meanwhile, say): one line, closed. */
+	reg.console_rc = -EIO;
+	exchange(upgrade, 0, NULL, &r);
+	CHECK(status_is(&r, "101"));
+	CHECK(r.out.data && strstr(r.out.data, "\r\n\r\ncorral: cannot attach to the console "
+				   "of 'web': Input/output error\r\n"));
+	run_free(&r);
+	reg.console_rc = 0;
+
+	exchange("GET /v1/domains/web/console HTTP/1.1\r\nHost: localhost\r\n"
+		 "Connection: close\r\n\r\n", 0, NULL, &r);
+	CHECK(status_is(&r, "400"));
+	j = body_of(&r);
+	CHECK(json_string_value(json_object_get(j, "error")) &&
+	      strstr(json_string_value(json_object_get(j, "error")), "Upgrade"));
+	json_decref(j);
+	run_free(&r);
+	CHECK_EQ(reg.console_attaches, 1);
+	server_stop();
+}
+
 /* ---- corral, end to end -------------------------------------------------- */
 
 static const char *corral_bin;
 
 /* Runs `corral ARGS...` (NULL-terminated) against the server, the socket in
  * $CORRAL_SOCKET unless `env` is 0. */
+static const char *corral_input;	/* corral()'s stdin (NULL: none, EOF at once) */
+
 static void corral(struct run *r, int env, ...)
 {
 	const char *argv[16] = { corral_bin };
-	int out[2], err[2];
+	int in[2], out[2], err[2];
 	size_t argc = 1;
 	va_list ap;
 	pid_t pid;
@@ -895,13 +1185,18 @@ static void corral(struct run *r, int env, ...)
 		argc++;
 	va_end(ap);
 	argv[argc] = NULL;
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		return;
+	/* Small enough for the pipe: written whole before the child runs. */
+	if (corral_input && write(in[1], corral_input, strlen(corral_input)) < 0)
+		printf("# corral's input: %s\n", strerror(errno));
+	close(in[1]);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		return;
 	if (pid == 0) {
+		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		if (env)
@@ -911,6 +1206,7 @@ static void corral(struct run *r, int env, ...)
 		execv(corral_bin, (char *const *)argv);
 		_exit(127);
 	}
+	close(in[0]);
 	close(out[1]);
 	close(err[1]);
 	drive(pid, out[0], err[0], r);
@@ -1116,6 +1412,158 @@ static void corral_shutdown_and_destroy(void)
 	server_stop();
 }
 
+static void corral_pause_reboot_and_lookups(void)
+{
+	struct run r;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	corral(&r, true, "pause", "web", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(!strcmp(reg.doms[0].state, "paused"));
+	run_free(&r);
+	corral(&r, true, "unpause", "1", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(!strcmp(reg.doms[0].state, "running"));
+	run_free(&r);
+	corral(&r, true, "pause", "old", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral pause: cannot pause domain 'old' in its current state\n"));
+	run_free(&r);
+	/* -w waits until the domain runs as another VMM. */
+	corral(&r, true, "reboot", "-w", "web", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK_EQ(reg.reboots, 1);
+	CHECK_EQ(reg.doms[0].pid, 1100);
+	run_free(&r);
+	corral(&r, true, "reboot", "-F", "web", NULL);
+	CHECK_EQ(r.status, 2);
+	run_free(&r);
+
+	corral(&r, true, "domid", "db", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(out_has(&r, "2\n"));
+	run_free(&r);
+	corral(&r, true, "domid", "old", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral domid: domain 'old' is not running\n"));
+	run_free(&r);
+	corral(&r, true, "domname", "2", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(r.out.data && !strcmp(r.out.data, "db\n"));
+	run_free(&r);
+	corral(&r, true, "domname", "db", NULL);
+	CHECK_EQ(r.status, 2);
+	run_free(&r);
+	corral(&r, true, "domname", "9", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral domname: no domain '9'\n"));
+	run_free(&r);
+	server_stop();
+}
+
+static void corral_info_uptime_and_vcpu_list(void)
+{
+	struct run r;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	corral(&r, true, "info", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(out_has(&r, "host                  : dom0\n"));
+	CHECK(out_has(&r, "nr_cpus               : 8\n"));
+	run_free(&r);
+	corral(&r, true, "uptime", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(out_has(&r, "Uptime\n"));
+	CHECK(out_has(&r, "\nweb "));
+	CHECK(r.out.data && !strstr(r.out.data, "old"));
+	run_free(&r);
+	corral(&r, true, "vcpu-list", "db", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(out_has(&r, "Affinity\n"));
+	CHECK(out_has(&r, "--p"));
+	CHECK(out_has(&r, "-b-"));
+	CHECK(out_has(&r, "0-3\n"));
+	run_free(&r);
+	server_stop();
+}
+
+static void corral_console(void)
+{
+	struct run r;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	/* stdin is not a terminal: its lines go to the guest, and corral reads
+	 * on after its end until the console closes. */
+	corral_input = "root\n";
+	corral(&r, true, "console", "web", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(out_has(&r, "login: hello root\r\n"));
+	CHECK(err_has(&r, "corral console: the console of 'web' closed"));
+	CHECK(!reg.console_force);
+	run_free(&r);
+	corral(&r, true, "console", "-f", "1", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(reg.console_force);
+	CHECK_EQ(reg.console_attaches, 2);
+	run_free(&r);
+
+	corral(&r, true, "console", "nosuch", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral console: no domain 'nosuch'\n"));
+	run_free(&r);
+	corral(&r, true, "console", "old", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral console: domain 'old' has no console: it is not running\n"));
+	run_free(&r);
+	corral(&r, true, "console", "a/b", NULL);
+	CHECK_EQ(r.status, 1);
+	CHECK(err_has(&r, "corral console: no domain 'a/b'\n"));
+	run_free(&r);
+	corral(&r, true, "console", NULL);
+	CHECK_EQ(r.status, 2);
+	run_free(&r);
+	corral(&r, true, "console", "--help", NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK(out_has(&r, "usage: corral console [-f] NAME"));
+	run_free(&r);
+	corral_input = NULL;
+	CHECK_EQ(reg.console_attaches, 2);
+	server_stop();
+}
+
+static void corral_create_attaches_with_c(void)
+{
+	char cfg[160];
+	struct run r;
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	snprintf(cfg, sizeof(cfg), "%s/new.cfg", dir);
+	CHECK(write_file(cfg, "name = 'new'\n"));
+	reg.create_adds = true;
+	corral_input = "root\n";
+	corral(&r, true, "create", "-c", cfg, NULL);
+	CHECK_EQ(r.status, 0);
+	CHECK_EQ(reg.creates, 1);
+	CHECK(out_has(&r, "login: hello root\r\n"));
+	CHECK_EQ(reg.console_attaches, 1);
+	run_free(&r);
+	corral(&r, true, "create", "-c", "-n", cfg, NULL);
+	CHECK_EQ(r.status, 2);
+	run_free(&r);
+	corral_input = NULL;
+	CHECK_EQ(reg.creates, 1);
+	unlink(cfg);
+	server_stop();
+}
+
 static void corral_usage_errors(void)
 {
 	static const char *const cases[][4] = {
@@ -1201,14 +1649,24 @@ int main(void)
 	RUN(shutdown_body_is_checked);
 	RUN(shutdown_errors_map_to_statuses);
 	RUN(destroy_forgets_the_domain);
+	RUN(pause_unpause_and_reboot);
+	RUN(vcpus_and_host_are_described);
+	RUN(console_needs_the_upgrade_headers);
+	RUN(console_errors_map_to_statuses);
+	RUN(console_switches_protocols);
 	RUN(peers_root_or_admin_group);
 	RUN(socket_serves_json);
 	RUN(oversized_bodies_are_413);
 	RUN(stop_closes_the_socket);
 	RUN(other_users_need_the_admin_group);
+	RUN(socket_upgrades_to_the_console);
 	RUN(corral_list);
 	RUN(corral_create);
 	RUN(corral_shutdown_and_destroy);
+	RUN(corral_pause_reboot_and_lookups);
+	RUN(corral_info_uptime_and_vcpu_list);
+	RUN(corral_console);
+	RUN(corral_create_attaches_with_c);
 	RUN(corral_usage_errors);
 	RUN(corral_finds_the_socket);
 

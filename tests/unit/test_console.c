@@ -1,4 +1,5 @@
-/* Console parsing and the unix-socket console, natively (no KVM needed). */
+/* Console parsing and the unix-socket console with its backlog, natively
+ * (no KVM needed). */
 #include "test.h"
 #include "vmm/console.h"
 #include "common/log.h"
@@ -159,6 +160,104 @@ static void refused_input_waits_until_the_device_has_room(void)
 	close_unix_console(&c, &loop, dir, client);
 }
 
+/* Runs the loop until the sink takes the client's next key. */
+static void run_once_more(struct event_loop *loop, struct sink *s, int client)
+{
+	s->len = 0;
+	loop->done = false;
+	CHECK_EQ(write(client, "x", 1), 1);
+	CHECK_EQ(event_loop_run(loop), 0);
+}
+
+static void output_waits_for_the_next_client(void)
+{
+	char dir[] = "/tmp/corral-console-XXXXXX";
+	struct event_loop loop;
+	struct sink s = { 0 };
+	struct console c;
+	struct char_backend out;
+	char buf[32] = { 0 };
+	int client = -1;
+
+	/* The client has connected but is not accepted yet: nobody listens. */
+	CHECK_EQ(open_unix_console(&c, &loop, &s, dir, &client), 0);
+	out = console_backend(&c);
+	out.write(out.ctx, (const uint8_t *)"early ", 6);
+	out.write(out.ctx, (const uint8_t *)"boot", 4);
+	run_once_more(&loop, &s, client);
+	out.write(out.ctx, (const uint8_t *)" late", 5);
+	CHECK_EQ(read(client, buf, sizeof(buf)), 15);
+	CHECK(!strcmp(buf, "early boot late"));
+	close_unix_console(&c, &loop, dir, client);
+}
+
+static void a_slow_client_gets_the_backlog_in_order(void)
+{
+	static uint8_t text[48 * 1024], got[sizeof(text)];
+	char dir[] = "/tmp/corral-console-XXXXXX";
+	struct event_loop loop;
+	struct sink s = { 0 };
+	struct console c;
+	struct char_backend out;
+	int client = -1, sndbuf = 4096;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (uint8_t)(i * 7 % 251);
+	CHECK_EQ(open_unix_console(&c, &loop, &s, dir, &client), 0);
+	run_once_more(&loop, &s, client);
+	CHECK(c.out_fd >= 0);
+	setsockopt(c.out_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	out = console_backend(&c);
+	for (size_t off = 0; off < sizeof(text); off += 1024)
+		out.write(out.ctx, text + off, 1024);
+	/* The socket took a little; the rest waits, and goes as it has room. */
+	CHECK(c.backlog.len > 0);
+	for (int round = 0; n < sizeof(got) && round < 10000; round++) {
+		ssize_t m = recv(client, got + n, sizeof(got) - n, MSG_DONTWAIT);
+
+		if (m > 0)
+			n += (size_t)m;
+		run_once_more(&loop, &s, client);
+	}
+	CHECK_EQ(n, sizeof(text));
+	CHECK(!memcmp(got, text, sizeof(text)));
+	CHECK_EQ(c.backlog.len, 0);
+	close_unix_console(&c, &loop, dir, client);
+}
+
+static void the_backlog_keeps_the_newest_output(void)
+{
+	static uint8_t text[CONSOLE_BACKLOG + 1000], got[CONSOLE_BACKLOG + 1];
+	char dir[] = "/tmp/corral-console-XXXXXX";
+	struct event_loop loop;
+	struct sink s = { 0 };
+	struct console c;
+	struct char_backend out;
+	int client = -1;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (uint8_t)(i * 7 % 251);
+	CHECK_EQ(open_unix_console(&c, &loop, &s, dir, &client), 0);
+	out = console_backend(&c);
+	out.write(out.ctx, text, sizeof(text));
+	run_once_more(&loop, &s, client);
+	for (int round = 0; round < 100; round++) {
+		ssize_t m = recv(client, got + n, sizeof(got) - n, MSG_DONTWAIT);
+
+		if (m > 0)
+			n += (size_t)m;
+		else if (n == CONSOLE_BACKLOG)
+			break;
+		else
+			run_once_more(&loop, &s, client);
+	}
+	CHECK_EQ(n, CONSOLE_BACKLOG);
+	CHECK(!memcmp(got, text + 1000, CONSOLE_BACKLOG));
+	close_unix_console(&c, &loop, dir, client);
+}
+
 int main(void)
 {
 	log_init("test_console", LOG_LEVEL_SILENT);
@@ -167,5 +266,8 @@ int main(void)
 	RUN(unix_client_input_reaches_the_device);
 	RUN(guest_output_reaches_the_unix_client);
 	RUN(refused_input_waits_until_the_device_has_room);
+	RUN(output_waits_for_the_next_client);
+	RUN(a_slow_client_gets_the_backlog_in_order);
+	RUN(the_backlog_keeps_the_newest_output);
 	return test_done();
 }

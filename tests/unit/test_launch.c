@@ -32,6 +32,14 @@ static const char *arg_after(const struct vmm_argv *a, const char *option, int n
 	return NULL;
 }
 
+static bool has_flag(const struct vmm_argv *a, const char *flag)
+{
+	for (size_t i = 1; i < a->argc; i++)
+		if (!strcmp(a->argv[i], flag))
+			return true;
+	return false;
+}
+
 static bool same(const char *a, const char *b)
 {
 	return a && b && !strcmp(a, b);
@@ -43,7 +51,7 @@ static void the_domain_becomes_vmm_options(void)
 
 	CHECK_EQ(build("name='web'\nkernel='/k'\nramdisk='/i'\nmemory=512\nvcpus=2\n"
 		       "root='/dev/vda1'\nextra='quiet'\n"), 0);
-	CHECK_EQ(vmm_argv_build(&a, "/usr/bin/corral-vmm", &dc, 7, "/run/corral/domains/web"), 0);
+	CHECK_EQ(vmm_argv_build(&a, "/usr/bin/corral-vmm", &dc, 7, "/run/corral/domains/web", false), 0);
 	CHECK(same(a.argv[0], "/usr/bin/corral-vmm"));
 	CHECK(a.argv[a.argc] == NULL);
 	CHECK(same(arg_after(&a, "--kernel", 0), "/k"));
@@ -53,6 +61,8 @@ static void the_domain_becomes_vmm_options(void)
 	CHECK(same(arg_after(&a, "--vcpus", 0), "2"));
 	CHECK(same(arg_after(&a, "--console", 0), "unix:/run/corral/domains/web/console.sock"));
 	CHECK(same(arg_after(&a, "--control", 0), "/run/corral/domains/web/control.sock"));
+	CHECK(same(arg_after(&a, "--exit-file", 0), "/run/corral/domains/web/exit"));
+	CHECK(!has_flag(&a, "--paused"));
 	vmm_argv_free(&a);
 	domain_config_free(&dc);
 }
@@ -63,7 +73,7 @@ static void disks_keep_order_access_and_serial(void)
 
 	CHECK_EQ(build("name='web'\nkernel='/k'\n"
 		       "disk=['vdev=xvda,access=w,target=/srv/a,b.img', 'vdev=xvdb,access=ro,serial=pkg0,target=/srv/p.img']\n"), 0);
-	CHECK_EQ(vmm_argv_build(&a, "vmm", &dc, 1, "/r"), 0);
+	CHECK_EQ(vmm_argv_build(&a, "vmm", &dc, 1, "/r", false), 0);
 	CHECK(same(arg_after(&a, "--disk", 0), "path=/srv/a,,b.img"));
 	CHECK(same(arg_after(&a, "--disk", 1), "path=/srv/p.img,ro,serial=pkg0"));
 	CHECK(arg_after(&a, "--disk", 2) == NULL);
@@ -77,9 +87,20 @@ static void vifs_get_xen_tap_names_macs_and_bridges(void)
 
 	CHECK_EQ(build("name='web'\nkernel='/k'\n"
 		       "vif=['mac=00:16:3e:00:00:01', 'mac=00:16:3e:00:00:02,bridge=br1,vifname=web-lan']\n"), 0);
-	CHECK_EQ(vmm_argv_build(&a, "vmm", &dc, 12, "/r"), 0);
+	CHECK_EQ(vmm_argv_build(&a, "vmm", &dc, 12, "/r", false), 0);
 	CHECK(same(arg_after(&a, "--net", 0), "tap=vif12.0,mac=00:16:3e:00:00:01,bridge=xenbr0"));
 	CHECK(same(arg_after(&a, "--net", 1), "tap=web-lan,mac=00:16:3e:00:00:02,bridge=br1"));
+	vmm_argv_free(&a);
+	domain_config_free(&dc);
+}
+
+static void create_paused_starts_the_vmm_paused(void)
+{
+	struct vmm_argv a;
+
+	CHECK_EQ(build("name='web'\nkernel='/k'\n"), 0);
+	CHECK_EQ(vmm_argv_build(&a, "vmm", &dc, 3, "/r", true), 0);
+	CHECK(has_flag(&a, "--paused"));
 	vmm_argv_free(&a);
 	domain_config_free(&dc);
 }
@@ -89,5 +110,6 @@ int main(void)
 	RUN(the_domain_becomes_vmm_options);
 	RUN(disks_keep_order_access_and_serial);
 	RUN(vifs_get_xen_tap_names_macs_and_bridges);
+	RUN(create_paused_starts_the_vmm_paused);
 	return test_done();
 }

@@ -11,6 +11,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@ static struct registry *open_registry(const char *vmm)
 static int create(struct registry *r, const char *cfg, bool dry_run, json_t **json)
 {
 	diag_free(&d);
-	return registry_create(r, cfg, strlen(cfg), "web.cfg", NULL, 0, dry_run, &d, json);
+	return registry_create(r, cfg, strlen(cfg), "web.cfg", NULL, 0, dry_run, false, &d, json);
 }
 
 static bool exists(const char *base, const char *rest)
@@ -125,16 +126,46 @@ static bool wait_for(struct registry *r, const char *name, const char *want_stat
 	return false;
 }
 
-/* Creates "web" with the stand-in VMM exiting with `status` (or killed by
- * SIGKILL if status < 0), and `extra` statements. */
-static int create_ending(struct registry *r, int status, const char *extra)
+/* Creates "web" with `extra` statements, its stand-in VMM behaving as
+ * STAND_IN_EXIT `how` says (see main()). */
+static int create_behaving(struct registry *r, const char *how, const char *extra)
 {
-	char cfg[PATH_MAX + 256], value[16];
+	char cfg[PATH_MAX + 256];
 
-	snprintf(value, sizeof(value), "%d", status);
-	setenv("STAND_IN_EXIT", value, 1);
+	setenv("STAND_IN_EXIT", how, 1);
 	snprintf(cfg, sizeof(cfg), "%s%s", text, extra);
 	return create(r, cfg, false, NULL);
+}
+
+/* The same with the stand-in exiting with `status` at once (or killed by
+ * SIGKILL if status < 0). */
+static int create_ending(struct registry *r, int status, const char *extra)
+{
+	char value[16];
+
+	snprintf(value, sizeof(value), "%d", status);
+	return create_behaving(r, value, extra);
+}
+
+static pid_t pid_of(struct registry *r, const char *name)
+{
+	struct domain *dom = registry_find(r, name);
+	json_t *j = dom ? domain_json(dom) : NULL;
+	pid_t pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+
+	json_decref(j);
+	return pid;
+}
+
+static void destroy_all(struct registry *r, const char *const *names)
+{
+	for (; *names; names++) {
+		struct domain *dom = registry_find(r, *names);
+
+		if (dom)
+			CHECK_EQ(domain_destroy(r, dom), 0);
+		CHECK(wait_for(r, *names, NULL));
+	}
 }
 
 static void an_ended_guest_with_destroy_is_forgotten(void)
@@ -194,6 +225,52 @@ static void a_guest_that_keeps_failing_is_not_restarted_forever(void)
 	registry_close(r);
 }
 
+static void reboot_turns_the_poweroff_into_a_reboot(void)
+{
+	static const char *const names[] = { "web", NULL };
+	struct registry *r = open_registry(stand_in);
+
+	/* on_poweroff would forget it; on_reboot keeps it. */
+	CHECK_EQ(create_behaving(r, "term", "on_reboot = 'preserve'\n"), 0);
+	CHECK(wait_for(r, "web", "running"));
+	CHECK_EQ(domain_reboot(r, registry_find(r, "web")), 0);
+	CHECK(wait_for(r, "web", "shutoff"));
+	destroy_all(r, names);
+	registry_close(r);
+}
+
+static void rename_restart_keeps_the_ended_domain_under_another_name(void)
+{
+	static const char *const names[] = { "web", "web--incarnation-1", NULL };
+	struct registry *r = open_registry(stand_in);
+	pid_t first;
+
+	CHECK_EQ(create_behaving(r, "term", "on_reboot = 'rename-restart'\n"), 0);
+	first = pid_of(r, "web");
+	CHECK_EQ(domain_reboot(r, registry_find(r, "web")), 0);
+	CHECK(wait_for(r, "web--incarnation-1", "shutoff"));
+	CHECK(exists(state_dir, "/domains/web--incarnation-1.cfg"));
+	CHECK(wait_for(r, "web", "running"));
+	CHECK(pid_of(r, "web") != first && pid_of(r, "web") > 0);
+	destroy_all(r, names);
+	CHECK(!exists(state_dir, "/domains/web--incarnation-1.cfg"));
+	registry_close(r);
+}
+
+static void a_forced_shutdown_is_a_poweroff_not_a_crash(void)
+{
+	static const char *const names[] = { "web", NULL };
+	struct registry *r = open_registry(stand_in);
+
+	CHECK_EQ(create_behaving(r, "deaf", "on_poweroff = 'preserve'\non_crash = 'destroy'\n"),
+		 0);
+	CHECK_EQ(domain_shutdown(r, registry_find(r, "web"), true, 1), 0);
+	CHECK(wait_for(r, "web", "shutting-down"));
+	CHECK(wait_for(r, "web", "shutoff"));
+	destroy_all(r, names);
+	registry_close(r);
+}
+
 static void names_and_macs_are_not_shared(void)
 {
 	struct registry *r = open_registry(stand_in);
@@ -214,7 +291,7 @@ static void names_and_macs_are_not_shared(void)
 
 /* What a corrald that was stopped left: a definition, a state file, and a
  * VMM still running (sleep, standing in). */
-static pid_t leave_running_domain(const char *vmm)
+static pid_t leave_running_domain(const char *vmm, const char *extra)
 {
 	char path[PATH_MAX], state[128];
 	pid_t pid = fork();
@@ -239,6 +316,7 @@ static pid_t leave_running_domain(const char *vmm)
 	snprintf(path, sizeof(path), "%s/domains/web.cfg", state_dir);
 	f = fopen(path, "w");
 	fputs(text, f);
+	fputs(extra, f);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/domains/web", run_dir);
 	mkdir(path, 0700);
@@ -253,7 +331,7 @@ static pid_t leave_running_domain(const char *vmm)
 
 static void a_new_registry_adopts_running_vmms_and_notices_their_end(void)
 {
-	pid_t pid = leave_running_domain("/bin/sleep");
+	pid_t pid = leave_running_domain("/bin/sleep", "");
 	struct registry *r = open_registry("/bin/sleep");
 	struct domain *dom = registry_find(r, "web");
 
@@ -262,16 +340,37 @@ static void a_new_registry_adopts_running_vmms_and_notices_their_end(void)
 	CHECK(wait_for(r, "web", "running"));
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	/* Not its child, so no status: an unasked-for end counts as a crash. */
+	/* Not its child, and it left no exit file: it was killed, a crash. */
 	CHECK(wait_for(r, "web", NULL));
 	CHECK(!exists(state_dir, "/domains/web.cfg"));
+	registry_close(r);
+}
+
+static void an_adopted_vmm_tells_its_end_in_its_exit_file(void)
+{
+	static const char *const names[] = { "web", NULL };
+	pid_t pid = leave_running_domain("/bin/sleep", "on_poweroff = 'preserve'\n");
+	struct registry *r = open_registry("/bin/sleep");
+	char path[PATH_MAX];
+	FILE *f;
+
+	CHECK(wait_for(r, "web", "running"));
+	/* What corral-vmm --exit-file leaves for a powered-off guest. */
+	snprintf(path, sizeof(path), "%s/domains/web/exit", run_dir);
+	f = fopen(path, "w");
+	fputs("0\n", f);
+	fclose(f);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	CHECK(wait_for(r, "web", "shutoff"));
+	destroy_all(r, names);
 	registry_close(r);
 }
 
 static void a_recycled_pid_is_not_adopted(void)
 {
 	/* The pid runs sleep, but the registry's VMM is another binary. */
-	pid_t pid = leave_running_domain("/bin/sleep");
+	pid_t pid = leave_running_domain("/bin/sleep", "");
 	struct registry *r = open_registry(stand_in);
 
 	CHECK(registry_find(r, "web") == NULL);
@@ -281,6 +380,14 @@ static void a_recycled_pid_is_not_adopted(void)
 	waitpid(pid, NULL, 0);
 	registry_reap(r);
 	registry_close(r);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
 }
 
 int main(void)
@@ -296,7 +403,15 @@ int main(void)
 	snprintf(stand_in, sizeof(stand_in), "%s/vmm", dir);
 	FILE *f = fopen(stand_in, "w");
 
-	fputs("#!/bin/sh\n[ \"$STAND_IN_EXIT\" -ge 0 ] || kill -9 $$\nexit \"$STAND_IN_EXIT\"\n", f);
+	/* STAND_IN_EXIT: a status to exit with at once, -9 to be killed, "term"
+	 * to wait for SIGTERM (the power button) and power off, "deaf" to
+	 * ignore it. */
+	fputs("#!/bin/sh\n"
+	      "case $STAND_IN_EXIT in\n"
+	      "term) trap 'exit 0' TERM; while :; do sleep 0.05; done ;;\n"
+	      "deaf) trap '' TERM; while :; do sleep 0.05; done ;;\n"
+	      "esac\n"
+	      "[ \"$STAND_IN_EXIT\" -ge 0 ] || kill -9 $$\nexit \"$STAND_IN_EXIT\"\n", f);
 	fclose(f);
 	chmod(stand_in, 0700);
 	mkdir(state_dir, 0700);
@@ -310,22 +425,15 @@ int main(void)
 	RUN(exit_status_picks_the_action);
 	RUN(a_guest_that_keeps_failing_is_not_restarted_forever);
 	RUN(names_and_macs_are_not_shared);
+	RUN(reboot_turns_the_poweroff_into_a_reboot);
+	RUN(rename_restart_keeps_the_ended_domain_under_another_name);
+	RUN(a_forced_shutdown_is_a_poweroff_not_a_crash);
 	RUN(a_new_registry_adopts_running_vmms_and_notices_their_end);
+	RUN(an_adopted_vmm_tells_its_end_in_its_exit_file);
 	RUN(a_recycled_pid_is_not_adopted);
 	loop_fini(&loop);
 	diag_free(&d);
-	unlink(kernel);
-	unlink(stand_in);
-	snprintf(kernel, sizeof(kernel), "%s/web.log", run_dir);
-	unlink(kernel);
-	strcat(state_dir, "/domains");
-	strcat(run_dir, "/domains");
-	rmdir(state_dir);
-	rmdir(run_dir);
-	*strrchr(state_dir, '/') = '\0';
-	*strrchr(run_dir, '/') = '\0';
-	rmdir(state_dir);
-	rmdir(run_dir);
-	rmdir(dir);
+	/* Everything the registry wrote is under dir: logs, console logs, ... */
+	CHECK_EQ(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 	return test_done();
 }
