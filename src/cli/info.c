@@ -136,29 +136,45 @@ static void format_uptime(double seconds, char *buf, size_t size)
 		snprintf(buf, size, "%02lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
 }
 
-int cmd_uptime(int argc, char **argv)
+/* One uptime row. */
+static int print_uptime(json_t *dom)
+{
+	char up[48];
+
+	format_uptime(json_number_value(json_object_get(dom, "uptime")), up, sizeof(up));
+	printf("%-40s %5lld %s\n", name_of(dom),
+	       (long long)json_integer_value(json_object_get(dom, "id")), up);
+	return EXIT_OK;
+}
+
+/* uptime and vcpu-list: a header, then print() for each running domain (of
+ * those named, or of all). */
+static int table_of_running(const char *cmd, const char *usage, const char *header,
+			    int (*print)(json_t *dom), int argc, char **argv)
 {
 	json_t *doms, *dom;
 	size_t i;
-	int status = only_help(uptime_usage, argc, argv);
+	int status = only_help(usage, argc, argv);
 
 	if (status)
 		return status < 0 ? EXIT_OK : status;
-	status = fetch_domains("uptime", argv + optind, argc - optind, &doms);
+	status = fetch_domains(cmd, argv + optind, argc - optind, &doms);
 	if (!doms)
 		return status;
-	printf("%-40s %5s %s\n", "Name", "ID", "Uptime");
-	json_array_foreach(doms, i, dom) {
-		char up[48];
-
-		if (!running(dom))
-			continue;
-		format_uptime(json_number_value(json_object_get(dom, "uptime")), up, sizeof(up));
-		printf("%-40s %5lld %s\n", name_of(dom),
-		       (long long)json_integer_value(json_object_get(dom, "id")), up);
-	}
+	fputs(header, stdout);
+	json_array_foreach(doms, i, dom)
+		if (running(dom) && print(dom) != EXIT_OK)
+			status = EXIT_FAILED;
 	json_decref(doms);
-	return finish("uptime", status);
+	return finish(cmd, status);
+}
+
+int cmd_uptime(int argc, char **argv)
+{
+	char header[128];
+
+	snprintf(header, sizeof(header), "%-40s %5s %s\n", "Name", "ID", "Uptime");
+	return table_of_running("uptime", uptime_usage, header, print_uptime, argc, argv);
 }
 
 /* xl's three-letter vCPU states. */
@@ -204,22 +220,11 @@ static int print_vcpus(json_t *dom)
 
 int cmd_vcpu_list(int argc, char **argv)
 {
-	json_t *doms, *dom;
-	size_t i;
-	int status = only_help(vcpu_list_usage, argc, argv);
+	char header[128];
 
-	if (status)
-		return status < 0 ? EXIT_OK : status;
-	status = fetch_domains("vcpu-list", argv + optind, argc - optind, &doms);
-	if (!doms)
-		return status;
-	printf("%-32s %5s %5s %5s   %-3s %9s  %s\n", "Name", "ID", "VCPU", "CPU", "State",
-	       "Time(s)", "Affinity");
-	json_array_foreach(doms, i, dom)
-		if (running(dom) && print_vcpus(dom) != EXIT_OK)
-			status = EXIT_FAILED;
-	json_decref(doms);
-	return finish("vcpu-list", status);
+	snprintf(header, sizeof(header), "%-32s %5s %5s %5s   %-3s %9s  %s\n", "Name", "ID",
+		 "VCPU", "CPU", "State", "Time(s)", "Affinity");
+	return table_of_running("vcpu-list", vcpu_list_usage, header, print_vcpus, argc, argv);
 }
 
 /* domid and domname: one domain looked up, one field printed. */

@@ -721,40 +721,36 @@ static int control(struct domain *dom, const char *cmd)
 	return vmm_control(path, cmd, NULL);
 }
 
-int domain_pause(struct registry *r, struct domain *dom)
+/* pause (or unpause): from running to paused (or back) through the VMM. */
+static int set_paused(struct domain *dom, bool pause)
 {
+	enum domain_state from = pause ? DOMAIN_RUNNING : DOMAIN_PAUSED;
+	enum domain_state to = pause ? DOMAIN_PAUSED : DOMAIN_RUNNING;
 	int err;
 
-	(void)r;
-	if (dom->state == DOMAIN_PAUSED)
+	if (dom->state == to)
 		return 0;
-	if (dom->state != DOMAIN_RUNNING)
+	if (dom->state != from)
 		return REGISTRY_ESTATE;
-	err = control(dom, "pause");
+	err = control(dom, pause ? "pause" : "resume");
 	if (err)
 		return err;
-	dom->state = DOMAIN_PAUSED;
+	dom->state = to;
 	save_state(dom);
-	log_info("domain %s: paused", dom->name);
+	log_info("domain %s: %s", dom->name, pause ? "paused" : "unpaused");
 	return 0;
+}
+
+int domain_pause(struct registry *r, struct domain *dom)
+{
+	(void)r;
+	return set_paused(dom, true);
 }
 
 int domain_unpause(struct registry *r, struct domain *dom)
 {
-	int err;
-
 	(void)r;
-	if (dom->state == DOMAIN_RUNNING)
-		return 0;
-	if (dom->state != DOMAIN_PAUSED)
-		return REGISTRY_ESTATE;
-	err = control(dom, "resume");
-	if (err)
-		return err;
-	dom->state = DOMAIN_RUNNING;
-	save_state(dom);
-	log_info("domain %s: unpaused", dom->name);
-	return 0;
+	return set_paused(dom, false);
 }
 
 int domain_console_attach(struct registry *r, struct domain *dom, int fd, const char *extra,
