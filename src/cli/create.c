@@ -14,7 +14,7 @@
 #define CREATE_FILE_MAX (1024 * 1024)	/* as corral's parser: XLCFG_FILE_MAX */
 
 static const char create_usage[] =
-	"usage: corral create [-n | -c] FILE [KEY=VALUE...]\n"
+	"usage: corral create [-n | [-c] [-p]] FILE [KEY=VALUE...]\n"
 	"\n"
 	"Creates and starts a domain from FILE, an xl.cfg(5) domain file. Each\n"
 	"KEY=VALUE is one more statement in the same syntax, read after the file, so\n"
@@ -24,6 +24,8 @@ static const char create_usage[] =
 	"\n"
 	"  -n, --dry-run  check everything and print the domain as JSON; start nothing\n"
 	"  -c, --console  attach to the domain's console once it runs (corral console)\n"
+	"  -p, --paused   leave the domain paused before its first instruction\n"
+	"                 (corral unpause starts it)\n"
 	"  -h, --help     this text\n";
 
 /* The offset of the first byte of `text` that is not UTF-8, or len. */
@@ -90,10 +92,10 @@ static char *read_text(const char *path, size_t *len)
 	return text;
 }
 
-/* The request: {"config", "source", "overrides", "dry_run"}; NULL (with a
- * message) if some text cannot go into JSON. */
+/* The request: {"config", "source", "overrides", "dry_run", "paused"};
+ * NULL (with a message) if some text cannot go into JSON. */
 static json_t *request(const char *path, const char *text, size_t len, int noverrides,
-		       char **overrides, bool dry_run)
+		       char **overrides, bool dry_run, bool paused)
 {
 	json_t *ov = json_array();
 	bool ok;
@@ -116,8 +118,8 @@ static json_t *request(const char *path, const char *text, size_t len, int nover
 		json_decref(ov);
 		return NULL;
 	}
-	return json_pack("{s:s%, s:s, s:o, s:b}", "config", text, len, "source", path,
-			 "overrides", ov, "dry_run", dry_run);
+	return json_pack("{s:s%, s:s, s:o, s:b, s:b}", "config", text, len, "source", path,
+			 "overrides", ov, "dry_run", dry_run, "paused", paused);
 }
 
 /* create -c: the console of the domain corrald just started. */
@@ -138,24 +140,28 @@ int cmd_create(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "console", no_argument, NULL, 'c' },
+		{ "paused", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct client_reply reply;
-	bool dry_run = false, console = false;
+	bool dry_run = false, console = false, paused = false;
 	const char *path;
 	json_t *req;
 	char *text;
 	size_t len;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+nch", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+ncph", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			dry_run = true;
 			break;
 		case 'c':
 			console = true;
+			break;
+		case 'p':
+			paused = true;
 			break;
 		case 'h':
 			fputs(create_usage, stdout);
@@ -165,7 +171,7 @@ int cmd_create(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc || (dry_run && console)) {
+	if (optind >= argc || (dry_run && (console || paused))) {
 		fputs(create_usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -173,7 +179,7 @@ int cmd_create(int argc, char **argv)
 	text = read_text(path, &len);
 	if (!text)
 		return EXIT_FAILED;
-	req = request(path, text, len, argc - optind - 1, argv + optind + 1, dry_run);
+	req = request(path, text, len, argc - optind - 1, argv + optind + 1, dry_run, paused);
 	free(text);
 	if (!req)
 		return EXIT_FAILED;
