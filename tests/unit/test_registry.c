@@ -108,10 +108,13 @@ static void find_and_list_know_nothing_of_strangers(void)
 	registry_close(r);
 }
 
-/* Runs the loop until `name` is gone (want_state NULL) or in want_state. */
+/* Runs the loop until `name` is gone (want_state NULL) or in want_state,
+ * for at most 10 s (a generous limit, not a measurement). */
 static bool wait_for(struct registry *r, const char *name, const char *want_state)
 {
-	for (int i = 0; i < 100; i++) {
+	uint64_t deadline = monotonic_ns() + 10000000000ull;
+
+	while (monotonic_ns() < deadline) {
 		struct domain *dom = registry_find(r, name);
 		json_t *j = dom ? domain_json(dom) : NULL;
 		bool done = want_state ? j && !strcmp(json_string_value(json_object_get(j, "state")),
@@ -155,6 +158,32 @@ static pid_t pid_of(struct registry *r, const char *name)
 
 	json_decref(j);
 	return pid;
+}
+
+/* Waits until the stand-in of `name` has set up its SIGTERM trap (caught
+ * or ignored, as /proc/PID/status tells): a signal before that would kill
+ * the shell, which is not what the test is about. */
+static bool wait_term_trapped(struct registry *r, const char *name)
+{
+	char path[64], line[256];
+	pid_t pid = pid_of(r, name);
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (int i = 0; pid > 0 && i < 1000; i++) {
+		FILE *f = fopen(path, "re");
+		unsigned long long mask, trapped = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "SigCgt: %llx", &mask) == 1 ||
+			    sscanf(line, "SigIgn: %llx", &mask) == 1)
+				trapped |= mask;
+		if (f)
+			fclose(f);
+		if (trapped & (1ull << (SIGTERM - 1)))
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 static void destroy_all(struct registry *r, const char *const *names)
@@ -232,7 +261,7 @@ static void reboot_turns_the_poweroff_into_a_reboot(void)
 
 	/* on_poweroff would forget it; on_reboot keeps it. */
 	CHECK_EQ(create_behaving(r, "term", "on_reboot = 'preserve'\n"), 0);
-	CHECK(wait_for(r, "web", "running"));
+	CHECK(wait_term_trapped(r, "web"));
 	CHECK_EQ(domain_reboot(r, registry_find(r, "web")), 0);
 	CHECK(wait_for(r, "web", "shutoff"));
 	destroy_all(r, names);
@@ -247,6 +276,7 @@ static void rename_restart_keeps_the_ended_domain_under_another_name(void)
 
 	CHECK_EQ(create_behaving(r, "term", "on_reboot = 'rename-restart'\n"), 0);
 	first = pid_of(r, "web");
+	CHECK(wait_term_trapped(r, "web"));
 	CHECK_EQ(domain_reboot(r, registry_find(r, "web")), 0);
 	CHECK(wait_for(r, "web--incarnation-1", "shutoff"));
 	CHECK(exists(state_dir, "/domains/web--incarnation-1.cfg"));
@@ -264,6 +294,7 @@ static void a_forced_shutdown_is_a_poweroff_not_a_crash(void)
 
 	CHECK_EQ(create_behaving(r, "deaf", "on_poweroff = 'preserve'\non_crash = 'destroy'\n"),
 		 0);
+	CHECK(wait_term_trapped(r, "web"));
 	CHECK_EQ(domain_shutdown(r, registry_find(r, "web"), true, 1), 0);
 	CHECK(wait_for(r, "web", "shutting-down"));
 	CHECK(wait_for(r, "web", "shutoff"));
