@@ -1171,20 +1171,17 @@ static const char *corral_bin;
  * $CORRAL_SOCKET unless `env` is 0. */
 static const char *corral_input;	/* corral()'s stdin (NULL: none, EOF at once) */
 
-static void corral(struct run *r, int env, ...)
+static void vcorral(struct run *r, int env, va_list ap)
 {
 	const char *argv[16] = { corral_bin };
 	int in[2], out[2], err[2];
 	size_t argc = 1;
-	va_list ap;
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
-	va_start(ap, env);
 	while (argc < 15 && (argv[argc] = va_arg(ap, const char *)))
 		argc++;
-	va_end(ap);
 	argv[argc] = NULL;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		return;
@@ -1213,6 +1210,15 @@ static void corral(struct run *r, int env, ...)
 	drive(pid, out[0], err[0], r);
 }
 
+static void corral(struct run *r, int env, ...)
+{
+	va_list ap;
+
+	va_start(ap, env);
+	vcorral(r, env, ap);
+	va_end(ap);
+}
+
 static bool out_has(const struct run *r, const char *words)
 {
 	bool ok = r->out.data && strstr(r->out.data, words);
@@ -1228,6 +1234,25 @@ static bool err_has(const struct run *r, const char *words)
 
 	if (!ok)
 		printf("# stderr: %s\n", r->err.data ? r->err.data : "(none)");
+	return ok;
+}
+
+/* Runs corral (socket from the environment) with the NULL-terminated
+ * arguments; whether it exits with `status` and prints `out` and `err`
+ * (NULL: anything) on stdout and stderr. */
+static bool corral_says(int status, const char *out, const char *err, ...)
+{
+	struct run r;
+	va_list ap;
+	bool ok;
+
+	va_start(ap, err);
+	vcorral(&r, true, ap);
+	va_end(ap);
+	ok = r.status == status && (!out || out_has(&r, out)) && (!err || err_has(&r, err));
+	if (r.status != status)
+		printf("# corral exited with %d, not %d\n", r.status, status);
+	run_free(&r);
 	return ok;
 }
 
@@ -1423,52 +1448,27 @@ static void corral_shutdown_and_destroy(void)
 
 static void corral_pause_reboot_and_lookups(void)
 {
-	struct run r;
-
 	reset_registry();
 	if (!have_corral())
 		return;
-	corral(&r, true, "pause", "web", NULL);
-	CHECK_EQ(r.status, 0);
+	CHECK(corral_says(0, NULL, NULL, "pause", "web", NULL));
 	CHECK(!strcmp(reg.doms[0].state, "paused"));
-	run_free(&r);
-	corral(&r, true, "unpause", "1", NULL);
-	CHECK_EQ(r.status, 0);
+	CHECK(corral_says(0, NULL, NULL, "unpause", "1", NULL));
 	CHECK(!strcmp(reg.doms[0].state, "running"));
-	run_free(&r);
-	corral(&r, true, "pause", "old", NULL);
-	CHECK_EQ(r.status, 1);
-	CHECK(err_has(&r, "corral pause: cannot pause domain 'old' in its current state\n"));
-	run_free(&r);
+	CHECK(corral_says(1, NULL, "corral pause: cannot pause domain 'old' in its current state\n",
+			  "pause", "old", NULL));
 	/* -w waits until the domain runs as another VMM. */
-	corral(&r, true, "reboot", "-w", "web", NULL);
-	CHECK_EQ(r.status, 0);
+	CHECK(corral_says(0, NULL, NULL, "reboot", "-w", "web", NULL));
 	CHECK_EQ(reg.reboots, 1);
 	CHECK_EQ(reg.doms[0].pid, 1100);
-	run_free(&r);
-	corral(&r, true, "reboot", "-F", "web", NULL);
-	CHECK_EQ(r.status, 2);
-	run_free(&r);
+	CHECK(corral_says(2, NULL, "usage: corral reboot", "reboot", "-F", "web", NULL));
 
-	corral(&r, true, "domid", "db", NULL);
-	CHECK_EQ(r.status, 0);
-	CHECK(out_has(&r, "2\n"));
-	run_free(&r);
-	corral(&r, true, "domid", "old", NULL);
-	CHECK_EQ(r.status, 1);
-	CHECK(err_has(&r, "corral domid: domain 'old' is not running\n"));
-	run_free(&r);
-	corral(&r, true, "domname", "2", NULL);
-	CHECK_EQ(r.status, 0);
-	CHECK(r.out.data && !strcmp(r.out.data, "db\n"));
-	run_free(&r);
-	corral(&r, true, "domname", "db", NULL);
-	CHECK_EQ(r.status, 2);
-	run_free(&r);
-	corral(&r, true, "domname", "9", NULL);
-	CHECK_EQ(r.status, 1);
-	CHECK(err_has(&r, "corral domname: no domain '9'\n"));
-	run_free(&r);
+	CHECK(corral_says(0, "2\n", NULL, "domid", "db", NULL));
+	CHECK(corral_says(1, NULL, "corral domid: domain 'old' is not running\n", "domid", "old",
+			  NULL));
+	CHECK(corral_says(0, "db\n", NULL, "domname", "2", NULL));
+	CHECK(corral_says(2, NULL, "is not a domain ID", "domname", "db", NULL));
+	CHECK(corral_says(1, NULL, "corral domname: no domain '9'\n", "domname", "9", NULL));
 	server_stop();
 }
 
@@ -1479,24 +1479,19 @@ static void corral_info_uptime_and_vcpu_list(void)
 	reset_registry();
 	if (!have_corral())
 		return;
-	corral(&r, true, "info", NULL);
-	CHECK_EQ(r.status, 0);
-	CHECK(out_has(&r, "host                  : dom0\n"));
-	CHECK(out_has(&r, "nr_cpus               : 8\n"));
-	run_free(&r);
-	corral(&r, true, "uptime", NULL);
-	CHECK_EQ(r.status, 0);
-	CHECK(out_has(&r, "Uptime\n"));
-	CHECK(out_has(&r, "\nweb "));
+	CHECK(corral_says(0, "host                  : dom0\n", NULL, "info", NULL));
+	CHECK(corral_says(0, "nr_cpus               : 8\n", NULL, "info", NULL));
+	CHECK(corral_says(0, "\nweb ", NULL, "uptime", NULL));
+	CHECK(corral_says(0, "Uptime\n", NULL, "uptime", "web", NULL));
+	/* Only running domains have an uptime: the header alone. */
+	CHECK(corral_says(0, "Uptime\n", NULL, "uptime", "old", NULL));
+	corral(&r, true, "uptime", "old", NULL);
 	CHECK(r.out.data && !strstr(r.out.data, "old"));
 	run_free(&r);
-	corral(&r, true, "vcpu-list", "db", NULL);
-	CHECK_EQ(r.status, 0);
-	CHECK(out_has(&r, "Affinity\n"));
-	CHECK(out_has(&r, "--p"));
-	CHECK(out_has(&r, "-b-"));
-	CHECK(out_has(&r, "0-3\n"));
-	run_free(&r);
+	CHECK(corral_says(0, "--p", NULL, "vcpu-list", "db", NULL));
+	CHECK(corral_says(0, "-b-", NULL, "vcpu-list", "db", NULL));
+	CHECK(corral_says(0, "0-3\n", NULL, "vcpu-list", "db", NULL));
+	CHECK(corral_says(1, NULL, "corral vcpu-list: no domain 'x'\n", "vcpu-list", "x", NULL));
 	server_stop();
 }
 
