@@ -130,11 +130,39 @@ void vmm_argv_free(struct vmm_argv *a)
 	*a = (struct vmm_argv){ 0 };
 }
 
+int vmm_affinity(const char *cpus, cpu_set_t *set)
+{
+	cpu_set_t allowed;
+	const char *p = cpus;
+
+	CPU_ZERO(set);
+	while (*p) {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+
+		if (end == p)
+			return -EINVAL;
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		if (hi < lo || hi >= CPU_SETSIZE || (*end && *end != ','))
+			return -EINVAL;
+		for (unsigned long cpu = lo; cpu <= hi; cpu++)
+			CPU_SET(cpu, set);
+		p = *end ? end + 1 : end;
+	}
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+		CPU_AND(set, set, &allowed);
+	return CPU_COUNT(set) ? 0 : -EINVAL;
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const struct vmm_argv *a, int null_fd, int log_fd)
+static void exec_child(const struct vmm_argv *a, int null_fd, int log_fd,
+		       const cpu_set_t *affinity)
 {
 	sigset_t none;
 
+	if (affinity && sched_setaffinity(0, sizeof(*affinity), affinity) < 0)
+		_exit(127);
 	setsid();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -145,7 +173,8 @@ static void exec_child(const struct vmm_argv *a, int null_fd, int log_fd)
 	_exit(127);
 }
 
-int vmm_spawn(const struct vmm_argv *a, const char *log_path, pid_t *pid, int *pidfd)
+int vmm_spawn(const struct vmm_argv *a, const char *log_path, const cpu_set_t *affinity,
+	      pid_t *pid, int *pidfd)
 {
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -166,7 +195,7 @@ int vmm_spawn(const struct vmm_argv *a, const char *log_path, pid_t *pid, int *p
 		goto out;
 	}
 	if (*pid == 0)
-		exec_child(a, null_fd, log_fd);
+		exec_child(a, null_fd, log_fd, affinity);
 	*pidfd = (int)syscall(SYS_pidfd_open, *pid, 0);
 	if (*pidfd < 0) {
 		err = log_errno("pidfd_open");

@@ -10,6 +10,7 @@
 
 #include "config/domain_config.h"
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -34,9 +35,19 @@ void vmm_argv_free(struct vmm_argv *a);
 void vif_tap_name(const struct vif_spec *vs, unsigned id, size_t index, char *buf, size_t len);
 
 /*
- * Starts the VMM with stdin and stdout on /dev/null and stderr appended to
- * `log_path`. Returns 0 with *pid and *pidfd set, or -errno (logged).
+ * The host CPUs a domain's cpus= names ("0-3,6", as domain_config keeps
+ * it) as a set, narrowed to those this process may run on. -EINVAL if that
+ * leaves none (or the list is malformed).
  */
-int vmm_spawn(const struct vmm_argv *a, const char *log_path, pid_t *pid, int *pidfd);
+int vmm_affinity(const char *cpus, cpu_set_t *set);
+
+/*
+ * Starts the VMM with stdin and stdout on /dev/null and stderr appended to
+ * `log_path`, its threads (the vCPUs among them) bound to `affinity`
+ * (NULL: wherever corrald may run). Returns 0 with *pid and *pidfd set, or
+ * -errno (logged).
+ */
+int vmm_spawn(const struct vmm_argv *a, const char *log_path, const cpu_set_t *affinity,
+	      pid_t *pid, int *pidfd);
 
 #endif

@@ -313,8 +313,14 @@ static int start_vmm(struct domain *dom, bool paused)
 	struct registry *r = dom->r;
 	char dir[PATH_MAX], log_path[PATH_MAX], exit_path[PATH_MAX];
 	struct vmm_argv argv;
+	cpu_set_t cpus;
 	int err, pidfd;
 
+	/* admissible() checked cpus=; the host's CPUs may have changed since. */
+	if (dom->dc.cpus && vmm_affinity(dom->dc.cpus, &cpus) < 0) {
+		log_error("domain %s: none of its cpus (%s) is available", dom->name, dom->dc.cpus);
+		return -EINVAL;
+	}
 	run_path(r, dom->name, NULL, dir, sizeof(dir));
 	run_path(r, dom->name, "exit", exit_path, sizeof(exit_path));
 	snprintf(log_path, sizeof(log_path), "%s/%s.log", r->opt.log_dir, dom->name);
@@ -328,7 +334,7 @@ static int start_vmm(struct domain *dom, bool paused)
 	dom->id = free_id(r);
 	err = vmm_argv_build(&argv, r->opt.vmm_path, &dom->dc, dom->id, dir, paused);
 	if (!err)
-		err = vmm_spawn(&argv, log_path, &dom->pid, &pidfd);
+		err = vmm_spawn(&argv, log_path, dom->dc.cpus ? &cpus : NULL, &dom->pid, &pidfd);
 	vmm_argv_free(&argv);
 	if (err) {
 		dom->id = 0;
@@ -570,6 +576,7 @@ struct domain *registry_find(struct registry *r, const char *name)
 static int admissible(struct registry *r, struct domain_config *dc, bool *made_uuid,
 		      struct diag *d)
 {
+	cpu_set_t cpus;
 	int err;
 
 	if (registry_find(r, dc->name)) {
@@ -580,6 +587,12 @@ static int admissible(struct registry *r, struct domain_config *dc, bool *made_u
 		diag_error(d, NULL, (struct src_pos){ 0 },
 			   "%s: booting through a bootloader is not supported yet; give kernel=",
 			   dc->name);
+		return REGISTRY_EINVAL;
+	}
+	if (dc->cpus && vmm_affinity(dc->cpus, &cpus) < 0) {
+		diag_error(d, NULL, (struct src_pos){ 0 },
+			   "%s: cpus: none of %s is a CPU this host lets corrald use", dc->name,
+			   dc->cpus);
 		return REGISTRY_EINVAL;
 	}
 	*made_uuid = !dc->has_uuid;

@@ -1,5 +1,7 @@
 /* The corral-vmm command line corrald builds for a domain (daemon/launch.h). */
 #include "test.h"
+#include <errno.h>
+#include <sched.h>
 #include "daemon/launch.h"
 
 #include <string.h>
@@ -105,11 +107,28 @@ static void create_paused_starts_the_vmm_paused(void)
 	domain_config_free(&dc);
 }
 
+static void cpus_become_an_affinity_the_host_allows(void)
+{
+	cpu_set_t set, allowed;
+
+	CHECK_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	CHECK_EQ(vmm_affinity("0-1023", &set), 0);
+	CHECK(CPU_EQUAL(&set, &allowed));
+	CHECK_EQ(vmm_affinity("0", &set), CPU_ISSET(0, &allowed) ? 0 : -EINVAL);
+	CHECK_EQ(CPU_COUNT(&set), CPU_ISSET(0, &allowed) ? 1 : 0);
+	/* No host has this one; and nothing is no set. */
+	CHECK_EQ(vmm_affinity("1023", &set), -EINVAL);
+	CHECK_EQ(vmm_affinity("", &set), -EINVAL);
+	CHECK_EQ(vmm_affinity("3-1", &set), -EINVAL);
+	CHECK_EQ(vmm_affinity("0-4096", &set), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(the_domain_becomes_vmm_options);
 	RUN(disks_keep_order_access_and_serial);
 	RUN(vifs_get_xen_tap_names_macs_and_bridges);
 	RUN(create_paused_starts_the_vmm_paused);
+	RUN(cpus_become_an_affinity_the_host_allows);
 	return test_done();
 }

@@ -302,6 +302,37 @@ static void a_forced_shutdown_is_a_poweroff_not_a_crash(void)
 	registry_close(r);
 }
 
+/* The VMM's Cpus_allowed_list, as /proc shows it ("" if unreadable). */
+static void allowed_cpus(pid_t pid, char buf[64])
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Cpus_allowed_list: %63s", buf) == 1)
+			break;
+	if (f)
+		fclose(f);
+}
+
+static void cpus_bind_the_vmm(void)
+{
+	static const char *const names[] = { "web", NULL };
+	struct registry *r = open_registry(stand_in);
+	char cpus[64];
+
+	CHECK_EQ(create_behaving(r, "term", "cpus = '1023'\n"), REGISTRY_EINVAL);
+	CHECK(d.nmsgs == 1 && strstr(d.msgs[0].text, "cpus: none of 1023"));
+	CHECK_EQ(create_behaving(r, "term", "cpus = 0\n"), 0);
+	allowed_cpus(pid_of(r, "web"), cpus);
+	CHECK(!strcmp(cpus, "0"));
+	destroy_all(r, names);
+	registry_close(r);
+}
+
 static void names_and_macs_are_not_shared(void)
 {
 	struct registry *r = open_registry(stand_in);
@@ -456,6 +487,7 @@ int main(void)
 	RUN(exit_status_picks_the_action);
 	RUN(a_guest_that_keeps_failing_is_not_restarted_forever);
 	RUN(names_and_macs_are_not_shared);
+	RUN(cpus_bind_the_vmm);
 	RUN(reboot_turns_the_poweroff_into_a_reboot);
 	RUN(rename_restart_keeps_the_ended_domain_under_another_name);
 	RUN(a_forced_shutdown_is_a_poweroff_not_a_crash);
