@@ -6,10 +6,13 @@
 #    hand with the same kernel, initrd, command line, memory, vCPUs and
 #    --rng, its console on stdout. bench/boottime times both the same way:
 #    from exec of the command to the marker on its stdout.
-# 2. `corral create` of BENCH_CORRALD_DOMAINS (default 20) small domains
+# 2. `corral create -p` of BENCH_CORRALD_DOMAINS (default 20) small domains
 #    (128 MiB, 1 vCPU) in a row: wall time of the creates, until all are
-#    listed running, until every guest has printed its /init marker (polled
-#    every 0.5 s in the console logs), and of destroying them all.
+#    listed (paused), and of destroying them all. Paused: each VMM is
+#    started and has built its VM and loaded the kernel, but no guest runs:
+#    guests booting at the same time make L1 unstable under QEMU's emulator
+#    (tests/testbed/README.md), and their boots would only measure the
+#    emulator. BENCH_CORRALD_RUN=1 creates them running instead.
 # Prints BENCH-CORRALD lines that bench/run.sh summarises.
 set -eu
 . "$TESTBED/lib.sh"
@@ -38,6 +41,7 @@ if corral create --help 2>&1 | grep -qE '^ *-c'; then
 else
     log "corral create has no -c: timing 'corral create FILE && corral console NAME'"
     create_attached() {
+        # shellcheck disable=SC2016 # for the inner shell
         "$BOOTTIME" --timeout 300 -- sh -c '"$1" create "$2" && exec "$1" console "$3"' sh \
             "$CORRAL_CLI" "$1" "$2"
     }
@@ -71,30 +75,20 @@ while [ $i -le "$MANY" ]; do
     domain_file "many-$i" idle "extra = \"$CMDLINE\"" "memory = 128"
     i=$((i + 1))
 done
+if [ "${BENCH_CORRALD_RUN:-0}" = 1 ]; then paused='' want=running; else paused=-p want=paused; fi
 t0=$(now_ms)
 i=1
 while [ $i -le "$MANY" ]; do
-    corral create "$WORK/many-$i.cfg" || fail "corral create many-$i failed"
+    # shellcheck disable=SC2086 # $paused is empty or one word
+    corral create $paused "$WORK/many-$i.cfg" || fail "corral create many-$i failed"
     i=$((i + 1))
 done
 t_created=$(now_ms)
-until [ "$(corral list | grep -c ' running ')" -ge "$MANY" ]; do
-    [ $(($(now_ms) - t0)) -lt 600000 ] || fail "the $MANY domains were not all running after 600 s"
+until [ "$(corral list | grep -c " $want ")" -ge "$MANY" ]; do
+    [ $(($(now_ms) - t0)) -lt 600000 ] || fail "the $MANY domains were not all $want after 600 s"
     sleep 0.2
 done
 t_running=$(now_ms)
-while :; do
-    n=0
-    i=1
-    while [ $i -le "$MANY" ]; do
-        if domain_console_has "many-$i" "@@ BOOTED"; then n=$((n + 1)); fi
-        i=$((i + 1))
-    done
-    [ $n -lt "$MANY" ] || break
-    [ $(($(now_ms) - t0)) -lt 900000 ] || fail "only $n of $MANY guests reached /init within 900 s"
-    sleep 0.5
-done
-t_booted=$(now_ms)
 i=1
 while [ $i -le "$MANY" ]; do
     corral destroy "many-$i" || fail "corral destroy many-$i failed"
@@ -102,6 +96,6 @@ while [ $i -le "$MANY" ]; do
 done
 until [ "$(corral list | wc -l)" -le 1 ]; do sleep 0.2; done
 t_gone=$(now_ms)
-echo "BENCH-CORRALD-MANY n=$MANY create_ms=$((t_created - t0)) running_ms=$((t_running - t0))" \
-    "booted_ms=$((t_booted - t0)) destroy_ms=$((t_gone - t_booted))"
+echo "BENCH-CORRALD-MANY n=$MANY state=$want create_ms=$((t_created - t0)) running_ms=$((t_running - t0))" \
+    "destroy_ms=$((t_gone - t_running))"
 corrald_stop

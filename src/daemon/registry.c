@@ -30,6 +30,7 @@
 #define DEFINITION_MAX MiB(1)
 #define QUICK_RUN_MS 10000	/* a guest that stops sooner than this... */
 #define QUICK_RESTARTS_MAX 5	/* ...this often in a row is not restarted again */
+#define DOMAIN_ID_MAX 32767	/* as Xen's DOMID_FIRST_RESERVED - 1 */
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -61,6 +62,7 @@ struct registry {
 	struct registry_options opt;
 	struct loop *loop;
 	struct domain *domains;
+	unsigned last_id;			/* the ID handed out last */
 };
 
 static const char *const state_names[] = {
@@ -270,9 +272,13 @@ static void link_domain(struct registry *r, struct domain *dom)
 
 /* ---- Starting and ending VMMs ------------------------------------------- */
 
-static unsigned free_id(const struct registry *r)
+/* IDs go up, as Xen's do, so that a restarted domain gets a new one and an
+ * ID seen a moment ago does not name another domain now; past the top they
+ * start again from 1, skipping those in use. */
+static unsigned next_id(struct registry *r)
 {
-	for (unsigned id = 1;; id++) {
+	for (;;) {
+		unsigned id = r->last_id = r->last_id >= DOMAIN_ID_MAX ? 1 : r->last_id + 1;
 		const struct domain *dom = r->domains;
 
 		while (dom && dom->id != id)
@@ -331,7 +337,7 @@ static int start_vmm(struct domain *dom, bool paused)
 		return err;
 	/* The last VMM's status must not pass for the next one's. */
 	unlink(exit_path);
-	dom->id = free_id(r);
+	dom->id = next_id(r);
 	err = vmm_argv_build(&argv, r->opt.vmm_path, &dom->dc, dom->id, dir, paused);
 	if (!err)
 		err = vmm_spawn(&argv, log_path, dom->dc.cpus ? &cpus : NULL, &dom->pid, &pidfd);
@@ -945,6 +951,8 @@ static int adopt(struct registry *r, const char *name)
 		vmm_ended(dom, how_it_ended(dom));
 		return 0;
 	}
+	if (dom->id > r->last_id)
+		r->last_id = dom->id;
 	log_info("domain %s (id %u): re-adopted corral-vmm pid %d", name, dom->id, pid);
 	connect_console(dom);
 	return 0;

@@ -5,6 +5,8 @@
 # dropped) until it takes the console over with -f; the console is logged;
 # an attached user sees the domain's next boot after a reboot; every client
 # ends with status 0 when the domain is destroyed.
+# The typed commands are for the guest's shell to expand, not ours:
+# shellcheck disable=SC2016
 set -eu
 . "$TESTBED/lib.sh"
 

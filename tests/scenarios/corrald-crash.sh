@@ -4,6 +4,8 @@
 # crashed until destroy, "restart" starts a new VMM that boots the guest
 # again. A guest kernel panic (pvpanic, VMM status 3) is a crash too.
 # Another domain runs on through all of it: same VMM, its console moving.
+# One guest boots at a time: more make L1 itself unstable (nested SVM under
+# QEMU's emulator; see README.md).
 set -eu
 . "$TESTBED/lib.sh"
 
@@ -11,18 +13,9 @@ guest_initrd_ticker
 corrald_start
 domain_file cr-other script 'on_crash = "restart"'
 corral_ok create "$DOMAIN_FILE"
-domain_file cr-destroy script
-corral_ok create "$DOMAIN_FILE"
-domain_file cr-preserve script 'on_crash = "preserve"'
-corral_ok create "$DOMAIN_FILE"
-# The panic guest would reboot (panic=-1) if pvpanic did not report the
-# panic; on_reboot=destroy would then make it vanish instead of crash.
-domain_file cr-panic panic 'on_crash = "preserve"' 'on_reboot = "destroy"'
-corral_ok create "$DOMAIN_FILE"
-
-for d in cr-other cr-destroy cr-preserve; do wait_domain_console "$d" "@@ TICK 2 " 180; done
 domain_info cr-other
 OTHER_PID=$DOM_PID OTHER_ID=$DOM_ID
+wait_domain_console cr-other "@@ TICK 2 " 180
 
 # other_moves: cr-other still runs as the same VMM and its console goes on.
 other_moves() {
@@ -43,6 +36,9 @@ kill_vmm() {
 }
 
 # ---- on_crash = "destroy" (the default) ----------------------------------
+domain_file cr-destroy script
+corral_ok create "$DOMAIN_FILE"
+wait_domain_console cr-destroy "@@ TICK 2 " 180
 kill_vmm cr-destroy
 wait_domain_state cr-destroy absent 30
 [ ! -e "$CORRALD_DIR/state/domains/cr-destroy.cfg" ] || fail "cr-destroy's definition is still there"
@@ -52,6 +48,9 @@ log "ok: on_crash=destroy forgot the killed domain"
 other_moves
 
 # ---- on_crash = "preserve" -------------------------------------------------
+domain_file cr-preserve script 'on_crash = "preserve"'
+corral_ok create "$DOMAIN_FILE"
+wait_domain_console cr-preserve "@@ TICK 2 " 180
 kill_vmm cr-preserve
 wait_domain_state cr-preserve crashed 30
 assert_eq "cr-preserve's ID when crashed" 0 "$DOM_ID"
@@ -70,10 +69,17 @@ wait_domain_state cr-preserve absent 30
 log "ok: on_crash=preserve kept the killed domain as crashed until destroy"
 
 # ---- a guest panic -----------------------------------------------------------
+# The panic guest would reboot (panic=-1) if pvpanic did not report the
+# panic; on_reboot=destroy would then make it vanish instead of crash.
+domain_file cr-panic panic 'on_crash = "preserve"' 'on_reboot = "destroy"'
+corral_ok create "$DOMAIN_FILE"
 wait_domain_state cr-panic crashed 180
 domain_console_has cr-panic "Kernel panic - not syncing" || fail "cr-panic's console shows no panic"
 log "ok: the guest's panic left cr-panic crashed"
 other_moves
+
+corral_ok destroy cr-panic
+wait_domain_state cr-panic absent 30
 
 # ---- on_crash = "restart" ----------------------------------------------------
 kill_vmm cr-other
@@ -83,6 +89,5 @@ wait_domain_console cr-other "@@ READY" 60 2
 log "ok: on_crash=restart booted cr-other again"
 
 corral_ok destroy cr-other
-corral_ok destroy cr-panic
 wait_domain_state cr-other absent 30
 corrald_stop

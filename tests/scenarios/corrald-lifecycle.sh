@@ -3,6 +3,7 @@
 # is refused with FILE:LINE:COL and leaves nothing; create starts a domain
 # that is listed (ID, Mem, VCPUs, state) and boots (its console log shows
 # it); a second domain gets the next ID and a taken name is refused;
+# domid, domname, uptime, vcpu-list and info describe them;
 # shutdown -w ends in the guest's poweroff (on_poweroff=destroy: gone, files
 # too); destroy by ID stops a VMM at once; corrald stops cleanly (SIGTERM).
 set -eu
@@ -98,6 +99,25 @@ assert_eq "db's VMM after the refused create" "$DB_PID" "$DOM_PID"
 corral_ok list
 [ "$(grep -cE '^(web|db) ' "$WORK/corral.out")" = 2 ] || fail "corral list does not show web and db"
 wait_domain_console db "@@ TICK 3 " 120
+
+# ---- domid, domname, uptime, vcpu-list, info -----------------------------
+corral_ok domid db
+assert_eq "corral domid db" 2 "$(cat "$WORK/corral.out")"
+corral_ok domname 1
+assert_eq "corral domname 1" web "$(cat "$WORK/corral.out")"
+corral_run domname 7
+assert_eq "status of domname of an unused ID" 1 "$CORRAL_STATUS"
+corral_ok uptime
+grep -qE '^web +1 +[0-9][0-9]:[0-9][0-9]:[0-9][0-9]$' "$WORK/corral.out" || fail "corral uptime: no row for web"
+grep -qE '^db +2 +[0-9][0-9]:[0-9][0-9]:[0-9][0-9]$' "$WORK/corral.out" || fail "corral uptime: no row for db"
+corral_ok vcpu-list db
+assert_eq "vCPU rows of db" 2 "$(grep -cE '^db +2 +[01] +[0-9]+ +(r--|-b-) ' "$WORK/corral.out")"
+grep -qE '^db +2 +1 ' "$WORK/corral.out" || fail "corral vcpu-list: no vCPU 1 for db"
+corral_ok info
+grep -qE '^domains +: 2$' "$WORK/corral.out" || fail "corral info: not 2 domains"
+grep -qE '^running +: 2$' "$WORK/corral.out" || fail "corral info: not 2 running"
+grep -qE '^domain_memory +: 448$' "$WORK/corral.out" || fail "corral info: domain_memory is not 256 + 192"
+log "ok: domid, domname, uptime, vcpu-list and info"
 
 # ---- shutdown -w: the power button; the guest powers off; destroyed ----
 corral_ok shutdown -w web

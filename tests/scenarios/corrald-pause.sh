@@ -31,6 +31,8 @@ corral_ok list pz
 grep -qE '^pz +[0-9]+ +256 +1 +paused ' "$WORK/corral.out" || fail "corral list does not show pz paused"
 corral_ok pause pz
 log "ok: pausing a paused domain succeeds"
+corral_ok vcpu-list pz
+grep -qE '^pz +[0-9]+ +0 +[0-9]+ +--p ' "$WORK/corral.out" || fail "corral vcpu-list: pz's vCPU is not shown paused"
 n=$(domain_last_tick pz)
 size=$(console_size pz)
 sleep "$PAUSE_SECONDS"

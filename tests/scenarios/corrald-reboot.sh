@@ -9,6 +9,8 @@
 # reboots; a boot that finds the mark says so and keeps running.
 # `corral reboot -w` (the power button; the guest's poweroff counts as a
 # reboot) restarts a domain whose guest powers off on the button.
+# One guest runs at a time: more make L1 itself unstable (nested SVM under
+# QEMU's emulator; see README.md).
 set -eu
 . "$TESTBED/lib.sh"
 
@@ -31,29 +33,18 @@ reboot -f
 EOF
 
 corrald_start
-for action in restart destroy preserve rename-restart; do
-    # A 1 MiB disk of zeros per domain, for the mark.
-    dd if=/dev/zero of="$WORK/rb-$action.img" bs=1024 count=1024 2>/dev/null
-    domain_file "rb-$action" script "on_reboot = \"$action\"" \
-        "disk = [ '$WORK/rb-$action.img,raw,xvda,w' ]"
+# create_rebooter ACTION: domain rb-ACTION, on_reboot=ACTION, with a 1 MiB
+# disk of zeros for the mark; its VMM's pid in DOM_PID.
+create_rebooter() {
+    dd if=/dev/zero of="$WORK/rb-$1.img" bs=1024 count=1024 2>/dev/null
+    domain_file "rb-$1" script "on_reboot = \"$1\"" "disk = [ '$WORK/rb-$1.img,raw,xvda,w' ]"
     corral_ok create "$DOMAIN_FILE"
-done
-domain_info rb-restart
-RESTART_PID=$DOM_PID RESTART_ID=$DOM_ID
-domain_info rb-destroy
-DESTROY_PID=$DOM_PID
-domain_info rb-preserve
-PRESERVE_PID=$DOM_PID
-domain_info rb-rename-restart
-RENAME_PID=$DOM_PID
-# A guest that powers off on the ACPI power button, for corral reboot.
-guest_initrd_ticker
-domain_file rb-cmd script
-corral_ok create "$DOMAIN_FILE"
-domain_info rb-cmd
-CMD_PID=$DOM_PID
+    domain_info "rb-$1"
+}
 
-# ---- on_reboot = "destroy": gone -----------------------------------------
+# ---- on_reboot = "destroy": gone -------------------------------------------
+create_rebooter destroy
+DESTROY_PID=$DOM_PID
 wait_domain_state rb-destroy absent 180
 domain_console_has rb-destroy "@@ REBOOTING" || fail "rb-destroy went away without rebooting"
 if pid_alive "$DESTROY_PID"; then fail "rb-destroy's VMM still runs"; fi
@@ -62,7 +53,9 @@ assert_eq "rb-destroy's disk mark" REBOOTED "$(head -c 8 "$WORK/rb-destroy.img")
 if domain_console_has rb-destroy "@@ SECOND-BOOT"; then fail "rb-destroy booted again"; fi
 log "ok: on_reboot=destroy forgot the domain"
 
-# ---- on_reboot = "preserve": listed as shutoff ---------------------------
+# ---- on_reboot = "preserve": listed as shutoff until destroy ---------------
+create_rebooter preserve
+PRESERVE_PID=$DOM_PID
 wait_domain_state rb-preserve shutoff 180
 domain_console_has rb-preserve "@@ REBOOTING" || fail "rb-preserve stopped without rebooting"
 assert_eq "rb-preserve's ID when shut off" 0 "$DOM_ID"
@@ -86,11 +79,12 @@ wait_domain_state rb-preserve absent 30
 [ ! -e "$CORRALD_DIR/state/domains/rb-preserve.cfg" ] || fail "rb-preserve's definition is still there after destroy"
 log "ok: on_reboot=preserve kept the domain shut off until destroy"
 
-# ---- on_reboot = "restart": a new VMM, the guest boots again -------------
+# ---- "restart": a new VMM, the guest boots again --------------------------
+create_rebooter restart
+RESTART_PID=$DOM_PID
 wait_domain_restart rb-restart "$RESTART_PID" 180
 if pid_alive "$RESTART_PID"; then fail "rb-restart's first VMM still runs"; fi
 assert_eq "rb-restart's VMM binary" "$(readlink -f "$CORRAL_VMM")" "$(readlink "/proc/$DOM_PID/exe")"
-log "rb-restart's ID: $RESTART_ID before the reboot, $DOM_ID after"
 wait_domain_console rb-restart "@@ SECOND-BOOT" 180
 wait_domain_console rb-restart "@@ TICK 3" 60
 assert_eq "boots on rb-restart's console" 2 "$(domain_console_count rb-restart "@@ BOOTED")"
@@ -99,8 +93,12 @@ domain_info rb-restart
 assert_eq "rb-restart's state after its reboot" running "$DOM_STATE"
 assert_eq "rb-restart's memory after its reboot" 256 "$DOM_MEMORY"
 log "ok: on_reboot=restart started the domain again"
+corral_ok destroy rb-restart
+wait_domain_state rb-restart absent 30
 
-# ---- on_reboot = "rename-restart": the ended domain kept, renamed -------
+# ---- "rename-restart": the ended domain kept, renamed; restarted ----------
+create_rebooter rename-restart
+RENAME_PID=$DOM_PID
 wait_domain_restart rb-rename-restart "$RENAME_PID" 180
 COPY=rb-rename-restart--incarnation-1
 wait_domain_state "$COPY" shutoff 30
@@ -115,7 +113,16 @@ domain_info rb-rename-restart
 assert_eq "rb-rename-restart after its copy's destroy" running "$DOM_STATE"
 log "ok: on_reboot=rename-restart kept the ended domain as $COPY"
 
+corral_ok destroy rb-rename-restart
+wait_domain_state rb-rename-restart absent 30
+
 # ---- corral reboot -w --------------------------------------------------------
+# A guest that powers off on the ACPI power button.
+guest_initrd_ticker
+domain_file rb-cmd script
+corral_ok create "$DOMAIN_FILE"
+domain_info rb-cmd
+CMD_PID=$DOM_PID
 wait_domain_console rb-cmd "@@ READY" 180
 corral_ok reboot -w rb-cmd
 domain_console_has rb-cmd "@@ POWERBUTTON" || fail "corral reboot did not press rb-cmd's power button"
@@ -126,6 +133,6 @@ if pid_alive "$CMD_PID"; then fail "rb-cmd's first VMM still runs"; fi
 wait_domain_console rb-cmd "@@ READY" 180 2
 log "ok: corral reboot -w restarted rb-cmd"
 
-for d in rb-restart rb-rename-restart rb-cmd; do corral_ok destroy "$d"; done
-wait_domain_state rb-restart absent 30
+corral_ok destroy rb-cmd
+wait_domain_state rb-cmd absent 30
 corrald_stop

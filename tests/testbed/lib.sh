@@ -692,7 +692,8 @@ domain_file() {
 # there is no such domain), DOM_ID, DOM_PID, DOM_MEMORY, DOM_VCPUS, DOM_TIME,
 # DOM_NAME. Fails if corrald does not answer.
 domain_info() {
-    DOM_STATE= DOM_ID= DOM_PID= DOM_MEMORY= DOM_VCPUS= DOM_TIME= DOM_NAME=
+    # shellcheck disable=SC2034 # for scenarios
+    DOM_STATE='' DOM_ID='' DOM_PID='' DOM_MEMORY='' DOM_VCPUS='' DOM_TIME='' DOM_NAME=
     if ! corral list -l "$1" >"$WORK/domain_info.json" 2>"$WORK/domain_info.err"; then
         if grep -q "no domain" "$WORK/domain_info.err"; then
             DOM_STATE=absent
@@ -800,7 +801,30 @@ show_corrald() {
         echo "---- ${_lib_f#"$CORRALD_DIR"/} (last 40 lines) ----"
         tr -d '\r' <"$_lib_f" | tail -n 40
     done
+    echo "---- the VMMs' threads: name, state, CPU time (user+system, clock ticks), wchan, syscall ----"
+    for _lib_p in $(_lib_domain_vmm_pids); do
+        for _lib_t in /proc/"$_lib_p"/task/*; do
+            # comm may hold spaces: take the fields after its closing ')'.
+            { printf '%s/%s: %s wchan=%s syscall=%s\n' "$_lib_p" "${_lib_t##*/}" \
+                "$(sed 's/^[0-9]* (\(.*\)) \(.*\)$/\1 \2/' "$_lib_t/stat" |
+                    awk '{ printf "%s %s %d", $1, $2, $13 + $14 }')" \
+                "$(cat "$_lib_t/wchan")" "$(cut -d' ' -f1 "$_lib_t/syscall")"
+              case $(cat "$_lib_t/comm") in
+                  vcpu*) sed 's/^/    /' "$_lib_t/stack" | head -n 12 ;;
+              esac; } 2>/dev/null
+        done
+    done
     echo "---- end of corrald's files ----"
+}
+
+# The pids of the $CORRAL_VMM processes whose command line names $CORRALD_DIR.
+_lib_domain_vmm_pids() {
+    _lib_exe=$(readlink -f "$CORRAL_VMM")
+    for _lib_d in /proc/[0-9]*; do
+        [ "$(readlink "$_lib_d/exe" 2>/dev/null)" = "$_lib_exe" ] || continue
+        _lib_c=$({ tr '\0' ' ' <"$_lib_d/cmdline"; } 2>/dev/null) || continue
+        case $_lib_c in *"$CORRALD_DIR/"*) echo "${_lib_d#/proc/}" ;; esac
+    done
 }
 
 # ---- Console clients (corral console, create -c) ---------------------------
@@ -850,20 +874,15 @@ wait_client_exit() {
         sleep 0.2
     done
     CLIENT_STATUS=0
+    # shellcheck disable=SC2034 # for scenarios
     wait "$1" || CLIENT_STATUS=$?
 }
 
 # Kills every corral-vmm whose command line names $CORRALD_DIR (they were
 # corrald's children, or re-parented after it died), and waits for them.
 _lib_kill_domain_vmms() {
-    _lib_pids=
-    for _lib_d in /proc/[0-9]*; do
-        _lib_c=$({ tr '\0' ' ' <"$_lib_d/cmdline"; } 2>/dev/null) || continue
-        case $_lib_c in
-            *corral-vmm*"$CORRALD_DIR/"*)
-                kill -s KILL "${_lib_d#/proc/}" 2>/dev/null && _lib_pids="$_lib_pids ${_lib_d#/proc/}" ;;
-        esac
-    done
+    _lib_pids=$(_lib_domain_vmm_pids)
+    for _lib_p in $_lib_pids; do kill -s KILL "$_lib_p" 2>/dev/null || :; done
     for _lib_p in $_lib_pids; do
         _lib_i=0
         while pid_alive "$_lib_p" && [ $_lib_i -lt 50 ]; do

@@ -13,7 +13,7 @@
 #   --bin FILE      another program for L1's /corral/bin (repeatable)
 #   --scenario-dir DIR  where the scenarios are (default: tests/scenarios;
 #                   bench/run.sh uses bench/scenarios)
-#   --timeout SECS  limit for the whole run (default 1200)
+#   --timeout SECS  limit for the whole run (default 1800)
 #   --scenario-timeout SECS   limit per scenario (default 300)
 #   --log FILE      L1's console log (default .cache/testbed/l1-console.log);
 #                   L1's kernel log goes next to it (...-kernel.log)
@@ -30,7 +30,7 @@ repo=$(cd "$here/../.." && pwd)
 build=$repo/build
 force_testbed=0
 without_vmm=0
-timeout=1200
+timeout=1800
 scenario_timeout=300
 log=$repo/.cache/testbed/l1-console.log
 demo=0
@@ -253,16 +253,19 @@ report_stop() {
 run_once
 
 # L1 itself sometimes freezes under QEMU's emulated AMD-V (with QEMU as the
-# guest's VMM too; see l1_command). If L1 went silent while no scenario had
+# guest's VMM too; see l1_command), or its kernel panics ("corrupted stack
+# end detected inside scheduler" in a vCPU thread's KVM_RUN; QEMU then
+# exits, -no-reboot). If L1 went silent or panicked while no scenario had
 # failed, boot a fresh L1 once for the scenarios that got no result. A
 # scenario that reported a failure is never run again.
-if [ -n "$klog" ] && [ $done_seen = 0 ] && [ $hung = 1 ] && [ $failed = ${#unfinished[@]} ]; then
+l1_failed() { [ $hung = 1 ] || grep -q "Kernel panic" "$klog" 2>/dev/null; }
+if [ -n "$klog" ] && [ $done_seen = 0 ] && l1_failed && [ $failed = ${#unfinished[@]} ]; then
     report_stop
     mapfile -t remaining < <(
         if [ ${#scenarios[@]} -gt 0 ]; then printf '%s\n' "${scenarios[@]}"
         else for f in "$scenario_dir"/*.sh; do basename "$f" .sh; done; fi |
             grep -vxF -f <(printf '%s\n' "${reported[@]}" "") )
-    echo "testbed: L1 froze (an emulator fault, not a scenario failure): booting a fresh L1 once for ${remaining[*]}"
+    echo "testbed: L1 froze or panicked (an emulator fault, not a scenario failure): booting a fresh L1 once for ${remaining[*]}"
     failed=0 hung=0 unfinished=()
     l1_command "${remaining[@]}"
     : >"$klog"

@@ -282,6 +282,8 @@ static void rename_restart_keeps_the_ended_domain_under_another_name(void)
 	CHECK(exists(state_dir, "/domains/web--incarnation-1.cfg"));
 	CHECK(wait_for(r, "web", "running"));
 	CHECK(pid_of(r, "web") != first && pid_of(r, "web") > 0);
+	/* As in Xen, the restarted domain has a new ID. */
+	CHECK(registry_find(r, "1") == NULL && registry_find(r, "2") == registry_find(r, "web"));
 	destroy_all(r, names);
 	CHECK(!exists(state_dir, "/domains/web--incarnation-1.cfg"));
 	registry_close(r);
