@@ -49,18 +49,20 @@ printf 'BENCH_ROUNDS=%s\nBENCH_IO_ROUNDS=%s\nBENCH_IO_JOBS="%s"\nBENCH_CORRALD_R
     --bin "$build/bench/boottime" --scenario-dir "$scenarios" \
     --scenario-timeout 3000 --timeout 7200 $wanted | tee "$out" >&2
 
+# The median of a space-separated list of numbers, for the summaries' awk.
+median_awk='
+function median(list,    n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}'
 if grep -q 'BENCH-IO ' "$out"; then
     echo "## virtio-blk (fio) and virtio-net (iperf3) in the guest ($(date -u +%F), $io_rounds rounds, median)"
     echo
     # BENCH-IO vmm=NAME-vhost-MODE round=N job=JOB key=value... The vhost
     # setting only touches the NIC, so the disk rows pool every run of a VMM
     # and the TCP rows pair corral and QEMU with the same setting.
-    grep -o 'BENCH-IO .*' "$out" | awk '
-    function median(list,    n, a, i, j, t) {
-        n = split(list, a, " ")
-        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
+    grep -o 'BENCH-IO .*' "$out" | awk "$median_awk"'
     function add(row, v) {
         if (!(row in seen)) { seen[row] = 1; rows[++nrows] = row }
         val[row, vmm] = val[row, vmm] " " v
@@ -89,12 +91,7 @@ if grep -q 'BENCH-CORRALD' "$out"; then
     echo "## corrald: boot to /init through corral create, and many domains ($(date -u +%F), $rounds rounds, median)"
     echo
     # BENCH-CORRALD kind=corrald|hand round=N boot_ms=X ...
-    grep -o 'BENCH-CORRALD kind=.*' "$out" | awk '
-    function median(list,    n, a, i, j, t) {
-        n = split(list, a, " ")
-        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
+    grep -o 'BENCH-CORRALD kind=.*' "$out" | awk "$median_awk"'
     {
         delete f
         for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
@@ -127,12 +124,7 @@ grep -q 'BENCH vmm=' "$out" || exit 0
 echo "## Boot to /init and VMM memory overhead ($(date -u +%F), $rounds rounds, median)"
 echo
 # BENCH vmm=NAME round=N boot_ms=X rss_kb=Y guest_kb=Z overhead_kb=W
-grep -o 'BENCH vmm=.*' "$out" | awk '
-function median(list,    n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+grep -o 'BENCH vmm=.*' "$out" | awk "$median_awk"'
 {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
     if (f["boot_ms"] == "timeout") { timeouts[f["vmm"]]++; next }
