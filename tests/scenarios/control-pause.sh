@@ -19,17 +19,7 @@ guest_initrd_with - <<'EOF'
 cs=/sys/devices/system/clocksource/clocksource0
 report CLOCKSOURCE "$(cat $cs/current_clocksource)"
 report CLOCKSOURCES "$(cat $cs/available_clocksource)"
-dev=
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-    for d in /sys/class/input/event*; do
-        [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] && dev=/dev/input/${d##*/}
-    done
-    [ -n "$dev" ] && break
-    sleep 0.5
-done
-[ -n "$dev" ] || { report NO-POWER-BUTTON; exit 1; }
-exec 3<"$dev"
-(dd bs=24 count=1 <&3 >/dev/null 2>&1; report POWERBUTTON; poweroff -f) &
+watch_power_button 10 || exit 1
 report READY
 i=0
 while :; do

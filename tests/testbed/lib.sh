@@ -386,20 +386,7 @@ guest_initrd_with() {
 guest_initrd_ticker() {
     sed "s/@INTERVAL@/${1:-0.5}/" >"$WORK/ticker.sh" <<'EOF'
 . /guest-lib.sh
-dev=
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    for d in /sys/class/input/event*; do
-        [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] && dev=/dev/input/${d##*/}
-    done
-    [ -n "$dev" ] && break
-    sleep 0.5
-done
-if [ -n "$dev" ]; then
-    exec 3<"$dev"
-    (dd bs=24 count=1 <&3 >/dev/null 2>&1; report POWERBUTTON; poweroff -f) &
-else
-    report NO-POWER-BUTTON
-fi
+watch_power_button || :
 report READY
 i=0
 while :; do
