@@ -31,6 +31,10 @@ wait_socket() {
     [ $i -lt 100 ]
 }
 
+"$corrald" --console-log-max 100 2>"$dir/bad"
+check "a console log cap below 4K is a usage error (status 2)" [ $? = 2 ]
+check "with a message that names the option" grep -q -- "--console-log-max: expected a size from 4K to 1G, not '100'" "$dir/bad"
+
 start; pid1=$!
 check "corrald serves its socket" wait_socket
 check "corral list shows xl's header" sh -c "'$corral' --socket '$sock' list | grep -q '^Name *ID *Mem *VCPUs *State *Time(s)'"
