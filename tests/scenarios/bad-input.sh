@@ -69,3 +69,7 @@ expect_error net-bad-mac 'net.*mac' --kernel "$k" --net tap=crlx0,mac=00:16:3e:z
 expect_error net-no-bridge 'no-such-br' --kernel "$k" --net tap=crlx0,bridge=no-such-br
 expect_error net-bad-vhost 'vhost must be on, off or auto' --kernel "$k" --net tap=crlx0,vhost=yes
 expect_error hvc-stdio-twice 'hvc' --kernel "$k" --hvc stdio
+expect_error paused-without-control 'paused needs --control' --kernel "$k" --paused
+# A failed start is a status too: --exit-file has it for the supervisor.
+expect_error not-bzimage-exit-file 'bzImage' --kernel "$GUEST_INITRD" --exit-file "$WORK/exit"
+assert_eq "the status in the exit file" 1 "$(cat "$WORK/exit" 2>/dev/null)"
