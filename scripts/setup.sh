@@ -9,6 +9,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
     build-essential meson ninja-build pkg-config   # building
     liburing-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev  # libraries
+    libmnl-dev libnftables-dev                     # networks: rtnetlink, the L2 guard
+    dnsmasq-base nftables                          # networks: DHCP/DNS; nft for the tests
+    busybox tcpdump bind9-dnsutils                 # network tests: udhcpc, captures, dig
     clang llvm libclang-rt-14-dev                  # clang, sanitizer runtimes, fuzzing
     python3                                        # scripts/test.sh reads meson's JSON log
     qemu-system-x86                                # the testbed's L1 (and its firmware)

@@ -1,0 +1,2 @@
+#include "net/dnsmasq.h"  /* placeholder: being written */
+int net_placeholder_dnsmasq;

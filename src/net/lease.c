@@ -1,0 +1,2 @@
+#include "net/lease.h"  /* placeholder: being written */
+int net_placeholder_lease;

@@ -1,0 +1,2 @@
+#include "net/link.h"  /* placeholder: being written */
+int net_placeholder_;
