@@ -197,3 +197,15 @@ size_t utf8_sequence_len(const unsigned char *s, size_t n)
 		return 0;
 	return len;
 }
+
+bool dns_label_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len < 1 || len > 63 || name[0] == '-' || name[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-')
+			return false;
+	return true;
+}

@@ -65,4 +65,8 @@ uint64_t monotonic_ns(void);
  * if it is not one (overlong, surrogate, beyond U+10FFFF, truncated). */
 size_t utf8_sequence_len(const unsigned char *s, size_t n);
 
+/* Whether `name` is a DNS label, as a host name must be (RFC 1123): 1 to 63
+ * letters, digits and '-', not starting or ending with '-'. */
+bool dns_label_valid(const char *name);
+
 #endif

@@ -1,4 +1,5 @@
 #include "config/domain_config.h"
+#include "config/xlcfg_value.h"
 #include "common/util.h"
 
 #include <ctype.h>
@@ -6,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* State while one configuration is turned into a domain. */
@@ -16,35 +18,6 @@ struct builder {
 	const char *root, *extra;	/* folded into cmdline at the end */
 	const struct xlcfg_value *cmdline_at, *root_at, *extra_at;
 };
-
-__attribute__((format(printf, 3, 4)))
-static int value_error(struct builder *b, const struct xlcfg_value *v, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	diag_error(b->d, v->source, v->pos, "%s", msg);
-	return -EINVAL;
-}
-
-static const char *type_name(enum xlcfg_type t)
-{
-	return t == XLCFG_STRING ? "a string" : t == XLCFG_NUMBER ? "a number" : "a list";
-}
-
-static int want_type(struct builder *b, const char *key, const struct xlcfg_value *v,
-		     enum xlcfg_type t)
-{
-	if (v->type == t)
-		return 0;
-	if (t == XLCFG_NUMBER && v->type == XLCFG_STRING)
-		return value_error(b, v, "%s must be a number, not a string (write it without quotes)",
-				   key);
-	return value_error(b, v, "%s must be %s, not %s", key, type_name(t), type_name(v->type));
-}
 
 static int set_string(char **out, const char *text)
 {
@@ -59,27 +32,13 @@ static int set_string(char **out, const char *text)
 
 static int take_string(struct builder *b, const char *key, const struct xlcfg_value *v, char **out)
 {
-	int err = want_type(b, key, v, XLCFG_STRING);
+	int err = xlcfg_want_type(b->d, key, v, XLCFG_STRING);
 
 	if (err)
 		return err;
 	if (!v->text[0])
-		return value_error(b, v, "%s must not be empty", key);
+		return xlcfg_value_error(b->d, v, "%s must not be empty", key);
 	return set_string(out, v->text);
-}
-
-static int take_number(struct builder *b, const char *key, const struct xlcfg_value *v,
-		       long long min, long long max, const char *unit, long long *out)
-{
-	int err = want_type(b, key, v, XLCFG_NUMBER);
-
-	if (err)
-		return err;
-	if (v->number < min || v->number > max)
-		return value_error(b, v, "%s = %lld is out of range (%lld to %lld%s)", key,
-				   v->number, min, max, unit);
-	*out = v->number;
-	return 0;
 }
 
 /* ---- One function per key -------------------------------------------- */
@@ -100,15 +59,15 @@ static int key_name(struct builder *b, const char *key, const struct xlcfg_value
 	len = strlen(n);
 	for (size_t i = 0; i < len; i++) {
 		if (!domain_name_char(n[i]))
-			return value_error(b, v, "name '%s': only letters, digits, '-', '_' and '.' are allowed", n);
+			return xlcfg_value_error(b->d, v, "name '%s': only letters, digits, '-', '_' and '.' are allowed", n);
 		digits += isdigit((unsigned char)n[i]) != 0;
 	}
 	if (len > DOMAIN_NAME_MAX)
-		return value_error(b, v, "name is longer than %d characters", DOMAIN_NAME_MAX);
+		return xlcfg_value_error(b->d, v, "name is longer than %d characters", DOMAIN_NAME_MAX);
 	if (n[0] == '-' || n[0] == '.')
-		return value_error(b, v, "name '%s' must not start with '%c'", n, n[0]);
+		return xlcfg_value_error(b->d, v, "name '%s' must not start with '%c'", n, n[0]);
 	if (digits == len)
-		return value_error(b, v, "name '%s' is all digits, which reads as a domain ID", n);
+		return xlcfg_value_error(b->d, v, "name '%s' is all digits, which reads as a domain ID", n);
 	return 0;
 }
 
@@ -125,7 +84,7 @@ static int key_uuid(struct builder *b, const char *key, const struct xlcfg_value
 	static const unsigned dash_at[] = { 8, 13, 18, 23 };
 	const char *t;
 	unsigned n = 0;
-	int err = want_type(b, key, v, XLCFG_STRING);
+	int err = xlcfg_want_type(b->d, key, v, XLCFG_STRING);
 
 	if (err)
 		return err;
@@ -136,7 +95,7 @@ static int key_uuid(struct builder *b, const char *key, const struct xlcfg_value
 		for (unsigned k = 0; k < 4; k++)
 			is_dash_pos |= dash_at[k] == i;
 		if (is_dash_pos ? t[i] != '-' : hex_digit(t[i]) < 0)
-			return value_error(b, v, "uuid '%s' is not of the form "
+			return xlcfg_value_error(b->d, v, "uuid '%s' is not of the form "
 					   "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", t);
 		if (!is_dash_pos) {
 			b->dc->uuid[n / 2] = (uint8_t)(b->dc->uuid[n / 2] << 4 | hex_digit(t[i]));
@@ -144,7 +103,7 @@ static int key_uuid(struct builder *b, const char *key, const struct xlcfg_value
 		}
 	}
 	if (t[36])
-		return value_error(b, v, "uuid '%s' is too long", t);
+		return xlcfg_value_error(b->d, v, "uuid '%s' is too long", t);
 	b->dc->has_uuid = true;
 	return 0;
 }
@@ -158,15 +117,15 @@ static int key_type(struct builder *b, const char *key, const struct xlcfg_value
 	if (!strcmp(v->text, "pv") || !strcmp(v->text, "pvh"))
 		return 0;
 	if (!strcmp(v->text, "hvm"))
-		return value_error(b, v, "type = \"hvm\" (firmware boot) is not supported: "
+		return xlcfg_value_error(b->d, v, "type = \"hvm\" (firmware boot) is not supported: "
 				   "corral boots a kernel directly (type \"pv\" or \"pvh\")");
-	return value_error(b, v, "type must be \"pv\", \"pvh\" or \"hvm\", not \"%s\"", v->text);
+	return xlcfg_value_error(b->d, v, "type must be \"pv\", \"pvh\" or \"hvm\", not \"%s\"", v->text);
 }
 
 static int key_memory(struct builder *b, const char *key, const struct xlcfg_value *v)
 {
 	long long mib = 0;
-	int err = take_number(b, key, v, DOMAIN_MEMORY_MIN_MIB, DOMAIN_MEMORY_MAX_MIB, " MiB", &mib);
+	int err = xlcfg_take_number(b->d, key, v, DOMAIN_MEMORY_MIN_MIB, DOMAIN_MEMORY_MAX_MIB, " MiB", &mib);
 
 	if (err)
 		return err;
@@ -180,7 +139,7 @@ static int key_memory(struct builder *b, const char *key, const struct xlcfg_val
 static int key_vcpus(struct builder *b, const char *key, const struct xlcfg_value *v)
 {
 	long long n = 0;
-	int err = take_number(b, key, v, 1, DOMAIN_VCPUS_MAX, "", &n);
+	int err = xlcfg_take_number(b->d, key, v, 1, DOMAIN_VCPUS_MAX, "", &n);
 
 	if (err)
 		return err;
@@ -238,11 +197,11 @@ static int key_cpus(struct builder *b, const char *key, const struct xlcfg_value
 		if (it->type == XLCFG_NUMBER) {
 			snprintf(buf, sizeof(buf), "%lld", it->number);
 			if (it->number < 0 || cpu_range(buf, set, sizeof(set)))
-				return value_error(b, it, "%s: %lld is not a host CPU number", key, it->number);
+				return xlcfg_value_error(b->d, it, "%s: %lld is not a host CPU number", key, it->number);
 			continue;
 		}
 		if (it->type != XLCFG_STRING)
-			return value_error(b, it, "%s items must be numbers or strings", key);
+			return xlcfg_value_error(b->d, it, "%s items must be numbers or strings", key);
 		if (!strcmp(it->text, "all") && n == 1)
 			return 0;
 		list = strdup(it->text);
@@ -251,14 +210,14 @@ static int key_cpus(struct builder *b, const char *key, const struct xlcfg_value
 		for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (cpu_range(tok, set, sizeof(set))) {
 				free(list);
-				return value_error(b, it, "%s: '%s' is not a CPU number or range "
+				return xlcfg_value_error(b->d, it, "%s: '%s' is not a CPU number or range "
 						   "(e.g. \"0-3,6\" or \"all\")", key, it->text);
 			}
 		}
 		free(list);
 	}
 	if (!set[0])
-		return value_error(b, v, "%s is empty", key);
+		return xlcfg_value_error(b->d, v, "%s is empty", key);
 	return set_string(&b->dc->cpus, set);
 }
 
@@ -267,13 +226,13 @@ static int check_file(struct builder *b, const char *key, const struct xlcfg_val
 	struct stat st;
 
 	if (v->text[0] != '/')
-		return value_error(b, v, "%s '%s' must be an absolute path", key, v->text);
+		return xlcfg_value_error(b->d, v, "%s '%s' must be an absolute path", key, v->text);
 	if (!b->opt->check_files)
 		return 0;
 	if (stat(v->text, &st) < 0)
-		return value_error(b, v, "%s '%s': %s", key, v->text, strerror(errno));
+		return xlcfg_value_error(b->d, v, "%s '%s': %s", key, v->text, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return value_error(b, v, "%s '%s' is not a regular file", key, v->text);
+		return xlcfg_value_error(b->d, v, "%s '%s' is not a regular file", key, v->text);
 	return 0;
 }
 
@@ -287,7 +246,7 @@ static int key_boot_file(struct builder *b, const char *key, const struct xlcfg_
 
 static int key_cmdline_part(struct builder *b, const char *key, const struct xlcfg_value *v)
 {
-	int err = want_type(b, key, v, XLCFG_STRING);
+	int err = xlcfg_want_type(b->d, key, v, XLCFG_STRING);
 
 	if (err)
 		return err;
@@ -336,9 +295,9 @@ static int key_bootloader_args(struct builder *b, const char *key, const struct 
 	if (v->type == XLCFG_STRING)
 		return push_string(&dc->bootloader_args, &dc->nbootloader_args, v->text);
 	if (v->type != XLCFG_LIST)
-		return want_type(b, key, v, XLCFG_LIST);
+		return xlcfg_want_type(b->d, key, v, XLCFG_LIST);
 	for (size_t i = 0; i < v->nitems; i++) {
-		int err = want_type(b, key, v->items[i], XLCFG_STRING);
+		int err = xlcfg_want_type(b->d, key, v->items[i], XLCFG_STRING);
 
 		if (!err)
 			err = push_string(&dc->bootloader_args, &dc->nbootloader_args, v->items[i]->text);
@@ -346,6 +305,27 @@ static int key_bootloader_args(struct builder *b, const char *key, const struct 
 			return err;
 	}
 	return 0;
+}
+
+/* dns_aliases = ["yum", "ldap", "kdc"]: more names of the domain on the
+ * managed networks it is on, each a DNS label (CNAMEs of its own name). */
+static int add_dns_alias(void *ctx, const struct xlcfg_value *v)
+{
+	struct builder *b = ctx;
+	struct domain_config *dc = b->dc;
+
+	if (!dns_label_valid(v->text))
+		return xlcfg_value_error(b->d, v, "dns_aliases: '%s' is not a DNS label (1 to 63 "
+					 "letters, digits and '-', no '-' at either end)", v->text);
+	for (size_t i = 0; i < dc->ndns_aliases; i++)
+		if (!strcasecmp(dc->dns_aliases[i], v->text))
+			return xlcfg_value_error(b->d, v, "dns_aliases: '%s' is given twice", v->text);
+	return push_string(&dc->dns_aliases, &dc->ndns_aliases, v->text);
+}
+
+static int key_dns_aliases(struct builder *b, const char *key, const struct xlcfg_value *v)
+{
+	return xlcfg_for_each_string(b->d, key, v, add_dns_alias, b);
 }
 
 static const char *const action_names[] = {
@@ -371,40 +351,16 @@ static int key_action(struct builder *b, const char *key, const struct xlcfg_val
 	struct domain_config *dc = b->dc;
 	enum domain_action *out = !strcmp(key, "on_poweroff") ? &dc->on_poweroff :
 				  !strcmp(key, "on_reboot") ? &dc->on_reboot : &dc->on_crash;
-	int err = want_type(b, key, v, XLCFG_STRING);
+	int err = xlcfg_want_type(b->d, key, v, XLCFG_STRING);
 
 	if (err)
 		return err;
 	if (!action_parse(v->text, out))
 		return 0;
 	if (!strncmp(v->text, "coredump-", 9) || !strcmp(v->text, "soft-reset"))
-		return value_error(b, v, "%s = \"%s\" is not supported by corral", key, v->text);
-	return value_error(b, v, "%s must be destroy, restart, preserve or rename-restart, not \"%s\"",
+		return xlcfg_value_error(b->d, v, "%s = \"%s\" is not supported by corral", key, v->text);
+	return xlcfg_value_error(b->d, v, "%s must be destroy, restart, preserve or rename-restart, not \"%s\"",
 			   key, v->text);
-}
-
-/* The items of a list-valued key, each a string; a lone string is a
- * one-item list, as xl allows for disk and vif. */
-static int for_each_string(struct builder *b, const char *key, const struct xlcfg_value *v,
-			   int (*fn)(struct builder *, const struct xlcfg_value *))
-{
-	int status = 0;
-
-	if (v->type == XLCFG_STRING)
-		return fn(b, v);
-	if (v->type != XLCFG_LIST)
-		return want_type(b, key, v, XLCFG_LIST);
-	for (size_t i = 0; i < v->nitems; i++) {
-		int err = want_type(b, key, v->items[i], XLCFG_STRING);
-
-		if (!err)
-			err = fn(b, v->items[i]);
-		if (err == -ENOMEM)
-			return err;
-		if (err)
-			status = err;	/* report every bad entry, not just the first */
-	}
-	return status;
 }
 
 static int check_disk(struct builder *b, const struct xlcfg_value *v, const struct disk_spec *ds)
@@ -413,32 +369,33 @@ static int check_disk(struct builder *b, const struct xlcfg_value *v, const stru
 
 	for (size_t i = 0; i < b->dc->ndisks; i++)
 		if (!strcmp(b->dc->disks[i].vdev, ds->vdev))
-			return value_error(b, v, "duplicate vdev '%s'", ds->vdev);
+			return xlcfg_value_error(b->d, v, "duplicate vdev '%s'", ds->vdev);
 	if (strcmp(ds->format, "raw"))
-		return value_error(b, v, "disk %s: format %s is not supported yet (raw only)",
+		return xlcfg_value_error(b->d, v, "disk %s: format %s is not supported yet (raw only)",
 				   ds->vdev, ds->format);
 	if (!ds->target)
-		return value_error(b, v, "disk %s: an empty CD-ROM drive is not supported", ds->vdev);
+		return xlcfg_value_error(b->d, v, "disk %s: an empty CD-ROM drive is not supported", ds->vdev);
 	if (ds->target[0] != '/')
-		return value_error(b, v, "disk %s: target '%s' must be an absolute path",
+		return xlcfg_value_error(b->d, v, "disk %s: target '%s' must be an absolute path",
 				   ds->vdev, ds->target);
 	if (b->opt->check_files && stat(ds->target, &st) < 0)
-		return value_error(b, v, "disk %s: '%s': %s", ds->vdev, ds->target, strerror(errno));
+		return xlcfg_value_error(b->d, v, "disk %s: '%s': %s", ds->vdev, ds->target, strerror(errno));
 	if (b->opt->check_files && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return value_error(b, v, "disk %s: '%s' is neither a file nor a block device",
+		return xlcfg_value_error(b->d, v, "disk %s: '%s' is neither a file nor a block device",
 				   ds->vdev, ds->target);
 	return 0;
 }
 
-static int add_disk(struct builder *b, const struct xlcfg_value *v)
+static int add_disk(void *ctx, const struct xlcfg_value *v)
 {
+	struct builder *b = ctx;
 	struct domain_config *dc = b->dc;
 	struct disk_spec ds;
 	char why[256];
 	int err = disk_spec_parse(v->text, &ds, why, sizeof(why));
 
 	if (err == -EINVAL)
-		value_error(b, v, "disk '%s': %s", v->text, why);
+		xlcfg_value_error(b->d, v, "disk '%s': %s", v->text, why);
 	if (!err)
 		err = check_disk(b, v, &ds);
 	if (!err)
@@ -450,16 +407,16 @@ static int add_disk(struct builder *b, const struct xlcfg_value *v)
 
 static int key_disk(struct builder *b, const char *key, const struct xlcfg_value *v)
 {
-	return for_each_string(b, key, v, add_disk);
+	return xlcfg_for_each_string(b->d, key, v, add_disk, b);
 }
 
 static int check_vif(struct builder *b, const struct xlcfg_value *v, struct vif_spec *vs)
 {
 	for (size_t i = 0; vs->has_mac && i < b->dc->nvifs; i++)
 		if (b->dc->vifs[i].has_mac && !memcmp(b->dc->vifs[i].mac, vs->mac, 6))
-			return value_error(b, v, "vif '%s': the same MAC as vif %zu", v->text, i);
+			return xlcfg_value_error(b->d, v, "vif '%s': the same MAC as vif %zu", v->text, i);
 	if (vs->model && strcmp(vs->model, "virtio") && strcmp(vs->model, "virtio-net"))
-		return value_error(b, v, "vif '%s': model %s is not supported (virtio-net only)",
+		return xlcfg_value_error(b->d, v, "vif '%s': model %s is not supported (virtio-net only)",
 				   v->text, vs->model);
 	for (size_t i = 0; i < vs->nignored; i++)
 		diag_warn(b->d, v->source, v->pos, "vif '%s': %s= is ignored by corral",
@@ -467,15 +424,16 @@ static int check_vif(struct builder *b, const struct xlcfg_value *v, struct vif_
 	return vs->bridge ? 0 : set_string(&vs->bridge, "xenbr0");
 }
 
-static int add_vif(struct builder *b, const struct xlcfg_value *v)
+static int add_vif(void *ctx, const struct xlcfg_value *v)
 {
+	struct builder *b = ctx;
 	struct domain_config *dc = b->dc;
 	struct vif_spec vs;
 	char why[256];
 	int err = vif_spec_parse(v->text, &vs, why, sizeof(why));
 
 	if (err == -EINVAL)
-		value_error(b, v, "vif '%s': %s", v->text, why);
+		xlcfg_value_error(b->d, v, "vif '%s': %s", v->text, why);
 	if (!err)
 		err = check_vif(b, v, &vs);
 	if (!err)
@@ -487,7 +445,7 @@ static int add_vif(struct builder *b, const struct xlcfg_value *v)
 
 static int key_vif(struct builder *b, const char *key, const struct xlcfg_value *v)
 {
-	return for_each_string(b, key, v, add_vif);
+	return xlcfg_for_each_string(b->d, key, v, add_vif, b);
 }
 
 static const struct {
@@ -511,6 +469,7 @@ static const struct {
 	{ "bootloader_args", key_bootloader_args },
 	{ "disk", key_disk },
 	{ "vif", key_vif },
+	{ "dns_aliases", key_dns_aliases },
 	{ "on_poweroff", key_action },
 	{ "on_reboot", key_action },
 	{ "on_crash", key_action },
@@ -637,6 +596,9 @@ void domain_config_free(struct domain_config *dc)
 	for (size_t i = 0; i < dc->nbootloader_args; i++)
 		free(dc->bootloader_args[i]);
 	free(dc->bootloader_args);
+	for (size_t i = 0; i < dc->ndns_aliases; i++)
+		free(dc->dns_aliases[i]);
+	free(dc->dns_aliases);
 	for (size_t i = 0; i < dc->ndisks; i++)
 		disk_spec_free(&dc->disks[i]);
 	free(dc->disks);
@@ -698,6 +660,7 @@ static json_t *uuid_json(const struct domain_config *dc)
 json_t *domain_config_to_json(const struct domain_config *dc)
 {
 	json_t *disks = json_array(), *vifs = json_array(), *args = json_array();
+	json_t *aliases = json_array();
 
 	for (size_t i = 0; i < dc->ndisks; i++)
 		json_array_append_new(disks, disk_json(&dc->disks[i]));
@@ -705,15 +668,17 @@ json_t *domain_config_to_json(const struct domain_config *dc)
 		json_array_append_new(vifs, vif_json(&dc->vifs[i]));
 	for (size_t i = 0; i < dc->nbootloader_args; i++)
 		json_array_append_new(args, json_string(dc->bootloader_args[i]));
+	for (size_t i = 0; i < dc->ndns_aliases; i++)
+		json_array_append_new(aliases, json_string(dc->dns_aliases[i]));
 	return json_pack("{s:s, s:o, s:s, s:I, s:I, s:i, s:i, s:o, s:o, s:o, s:s, s:o, s:o,"
-			 " s:o, s:o, s:s, s:s, s:s}",
+			 " s:o, s:o, s:o, s:s, s:s, s:s}",
 			 "name", dc->name, "uuid", uuid_json(dc), "type", dc->type,
 			 "memory", (json_int_t)dc->memory_mib, "maxmem", (json_int_t)dc->maxmem_mib,
 			 "vcpus", (int)dc->vcpus, "maxvcpus", (int)dc->maxvcpus,
 			 "cpus", string_or_null(dc->cpus), "kernel", string_or_null(dc->kernel),
 			 "ramdisk", string_or_null(dc->ramdisk), "cmdline", dc->cmdline,
 			 "bootloader", string_or_null(dc->bootloader), "bootloader_args", args,
-			 "disk", disks, "vif", vifs,
+			 "disk", disks, "vif", vifs, "dns_aliases", aliases,
 			 "on_poweroff", domain_action_name(dc->on_poweroff),
 			 "on_reboot", domain_action_name(dc->on_reboot),
 			 "on_crash", domain_action_name(dc->on_crash));

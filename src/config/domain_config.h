@@ -2,7 +2,7 @@
  * A domain as corral runs it, built from an xl.cfg file (config/xlcfg.h):
  * the keys that matter (name, uuid, memory, maxmem, vcpus, maxvcpus, cpus,
  * kernel, ramdisk, cmdline/root/extra, bootloader, bootloader_args, disk,
- * vif, on_poweroff/on_reboot/on_crash, type) checked for type and range,
+ * vif, dns_aliases, on_poweroff/on_reboot/on_crash, type) checked for type and range,
  * with Xen's defaults where a key is absent (vcpus 1, on_poweroff destroy,
  * on_reboot restart, on_crash destroy, vif bridge xenbr0, cmdline built as
  * "root=ROOT EXTRA"). Every problem is reported at the value's file:line:col
@@ -52,6 +52,8 @@ struct domain_config {
 	size_t ndisks;
 	struct vif_spec *vifs;		/* bridge always set (xenbr0 by default) */
 	size_t nvifs;
+	char **dns_aliases;		/* the domain's extra DNS names (corral's key) */
+	size_t ndns_aliases;
 	enum domain_action on_poweroff, on_reboot, on_crash;
 };
 

@@ -78,10 +78,6 @@ bool net_def_host_address(const struct net_def *def, struct in_addr ip);
 /* Whether two definitions' subnets overlap. */
 bool net_def_overlap(const struct net_def *a, const struct net_def *b);
 
-/* Whether `name` may be a DNS label (and so a host name or an alias): 1 to
- * 63 letters, digits and '-', not starting or ending with '-'. */
-bool net_dns_label(const char *name);
-
 /* Whether `name` may name an interface: 1 to 15 letters, digits, '-', '_'
  * or '.', starting with a letter (so that it is also an nft identifier). */
 bool net_ifname_ok(const char *name);
