@@ -21,13 +21,14 @@
 #include "common/keyval.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "net/link.h"
+#include "net/tap.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_tun.h>
-#include <linux/sockios.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,7 +36,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -328,99 +328,58 @@ int virtio_net_parse(const char *spec, struct virtio_net_options *opt)
 
 /* The tap. */
 
-/* Interface ioctls go through any socket; this one is closed again at once. */
-static int ifreq_ioctl(unsigned long request, struct ifreq *ifr)
+static int tap_up(const char *ifname)
 {
-	int sock = socket(AF_LOCAL, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int err = 0;
+	int err = link_set_up(ifname, true);
 
-	if (sock < 0)
-		return -errno;
-	if (ioctl(sock, request, ifr) < 0)
-		err = -errno;
-	close(sock);
-	return err;
-}
-
-static int link_up(const char *ifname)
-{
-	struct ifreq ifr = { 0 };
-	int err;
-
-	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
-	err = ifreq_ioctl(SIOCGIFFLAGS, &ifr);
-	if (!err && !(ifr.ifr_flags & IFF_UP)) {
-		ifr.ifr_flags |= IFF_UP;
-		err = ifreq_ioctl(SIOCSIFFLAGS, &ifr);
-	}
 	if (err)
 		log_error("--net: cannot bring tap %s up: %s", ifname, strerror(-err));
 	return err;
 }
 
-static bool bridge_has_port(const char *bridge, const char *ifname)
+/*
+ * Whether `bridge` can take the tap, in the words of --net. The kernel
+ * would answer most of this too, but it moves a port of another bridge
+ * without a word, and its errno for a non-bridge (EOPNOTSUPP, EINVAL)
+ * depends on what the link is.
+ */
+static int bridge_check(const char *bridge, const char *ifname)
 {
-	char path[64 + 2 * IFNAMSIZ];
+	struct link_info br, tap;
+	int err = link_get(bridge, &br);
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/brif/%s", bridge, ifname);
-	return access(path, F_OK) == 0;
+	if (err == -ENODEV)
+		log_error("--net: bridge %s does not exist", bridge);
+	if (err)
+		return err;
+	if (strcmp(br.kind, "bridge")) {
+		log_error("--net: %s is not a bridge", bridge);
+		return -EINVAL;
+	}
+	err = link_get(ifname, &tap);
+	if (err == -ENODEV)
+		log_error("--net: tap %s went away", ifname);
+	if (err)
+		return err;
+	/* A persistent tap may already be a port of this bridge. */
+	if (tap.master && tap.master != br.index) {
+		log_error("--net: tap %s is already attached to another bridge or bond", ifname);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 static int bridge_attach(const char *bridge, const char *ifname)
 {
-	struct ifreq ifr = { 0 };
-	int err;
+	int err = bridge_check(bridge, ifname);
 
-	memcpy(ifr.ifr_name, bridge, strlen(bridge) + 1);
-	ifr.ifr_ifindex = if_nametoindex(ifname);
-	if (!ifr.ifr_ifindex)
-		return log_errno("--net: if_nametoindex");
-	err = ifreq_ioctl(SIOCBRADDIF, &ifr);
-	/* A persistent tap may already be a port of this bridge. */
-	if (err == -EBUSY && bridge_has_port(bridge, ifname))
-		return 0;
-	if (err == -ENODEV)
-		log_error("--net: bridge %s does not exist", bridge);
-	else if (err == -EOPNOTSUPP || err == -EINVAL)
-		log_error("--net: %s is not a bridge", bridge);
-	else if (err == -EBUSY)
-		log_error("--net: tap %s is already attached to another bridge or bond", ifname);
-	else if (err)
+	if (err)
+		return err;
+	/* Attaching to the bridge it is a port of already succeeds. */
+	err = link_set_master(ifname, bridge);
+	if (err)
 		log_error("--net: cannot attach tap %s to bridge %s: %s", ifname, bridge,
 			  strerror(-err));
-	return err;
-}
-
-/* Creates tap `name`, or attaches to it if it exists (a persistent tap). */
-static int tap_open(const char *name, char ifname[IFNAMSIZ])
-{
-	struct ifreq ifr = { 0 };
-	int fd, err;
-
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		log_error("--net: cannot open /dev/net/tun: %s", strerror(errno));
-		return err;
-	}
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	memcpy(ifr.ifr_name, name, strlen(name) + 1);
-	if (ioctl(fd, TUNSETIFF, &ifr) == 0) {
-		memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
-		ifname[IFNAMSIZ - 1] = '\0';
-		return fd;
-	}
-	err = -errno;
-	close(fd);
-	if (err == -EBUSY)
-		log_error("--net: tap %s is in use by another process", name);
-	else if (err == -EINVAL)
-		log_error("--net: %s exists and is not a single-queue tap", name);
-	else if (err == -EPERM)
-		log_error("--net: not allowed to create or use tap %s (it belongs to another "
-			  "user, or CAP_NET_ADMIN is missing)", name);
-	else
-		log_error("--net: cannot open tap %s: %s", name, strerror(-err));
 	return err;
 }
 
@@ -508,6 +467,7 @@ static int tap_setup(int fd, const char *ifname)
 
 static int net_open_tap(struct virtio_net *net, const struct virtio_net_options *opt)
 {
+	char why[128];
 	int fd, err;
 
 	if (opt->tap[0] && opt->fd < 0) {
@@ -515,11 +475,13 @@ static int net_open_tap(struct virtio_net *net, const struct virtio_net_options 
 			log_error("--net: bad tap or bridge name");
 			return -EINVAL;
 		}
-		fd = tap_open(opt->tap, net->ifname);
-		if (fd < 0)
+		fd = tap_open(opt->tap, net->ifname, why, sizeof(why));
+		if (fd < 0) {
+			log_error("--net: %s", why);
 			return fd;
+		}
 		net->tap = fd;
-		err = link_up(net->ifname);
+		err = tap_up(net->ifname);
 		if (!err && opt->bridge[0])
 			err = bridge_attach(opt->bridge, net->ifname);
 	} else if (!opt->tap[0] && opt->fd >= 0 && !opt->bridge[0]) {

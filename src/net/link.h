@@ -3,8 +3,10 @@
  * ports attached to and detached from them, links brought up, addresses
  * given, and what a link is. This is how corral changes the host's
  * network; it never runs ip(8). Every function opens its own netlink
- * socket, so callers need no handle. Errors are -errno; a message (the
- * kernel's extended acknowledgement when it sends one) is logged.
+ * socket, so callers need no handle. Links are named by name (1 to
+ * IFNAMSIZ - 1 bytes; another is -EINVAL). Errors are -errno; a message
+ * (with the kernel's extended acknowledgement when it sends one) is logged,
+ * except for the answers a caller asks about, as link_get()'s -ENODEV.
  */
 #ifndef CORRAL_NET_LINK_H
 #define CORRAL_NET_LINK_H
@@ -22,7 +24,8 @@ struct link_info {
 	uint8_t mac[6];
 };
 
-/* What `name` is: 0, -ENODEV if there is no such link, or -errno. */
+/* What `name` is: 0, -ENODEV if there is no such link (not logged: that
+ * is an answer), or -errno. */
 int link_get(const char *name, struct link_info *info);
 
 /* Creates bridge `name` (down, no STP, forward delay 0): -EEXIST if a link
@@ -36,7 +39,10 @@ int link_delete(const char *name);
 int link_set_up(const char *name, bool up);
 
 /* Makes `name` a port of bridge `master`, or of none if master is NULL.
- * Attaching to the bridge it is already a port of succeeds. */
+ * Attaching to the bridge it is already a port of succeeds. A port of
+ * another bridge is moved, as the kernel does: a caller that must not take
+ * another bridge's port checks link_get()'s master first. A master that
+ * cannot have ports (not a bridge or bond) is an error. */
 int link_set_master(const char *name, const char *master);
 
 /* Adds ADDRESS/prefix to `name` (scope global, broadcast set); an address
