@@ -1,5 +1,7 @@
 #include "daemon/launch.h"
 #include "common/log.h"
+#include "net/link.h"
+#include "net/tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,18 +75,74 @@ static void push_disk(struct vmm_argv *a, const struct disk_spec *ds)
 	free(path);
 }
 
-static void push_vif(struct vmm_argv *a, const struct vif_spec *vs, unsigned id, size_t index)
+static void push_vif(struct vmm_argv *a, const struct vif_spec *vs, size_t index)
 {
-	char tap[64], mac[MAC_TEXT_LEN];
+	char mac[MAC_TEXT_LEN];
 
-	vif_tap_name(vs, id, index, tap, sizeof(tap));
 	mac_format(vs->mac, mac);
 	push(a, "--net");
-	push(a, "tap=%s,mac=%s,bridge=%s", tap, mac, vs->bridge);
+	push(a, "fd=%zu,mac=%s", VMM_TAP_FD0 + index, mac);
+}
+
+void vif_taps_close(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+static int vif_tap_open(const struct vif_spec *vs, unsigned id, size_t index, char *err,
+			size_t errlen)
+{
+	char name[IFNAMSIZ + 8], ifname[IFNAMSIZ];
+	int fd, rc;
+
+	vif_tap_name(vs, id, index, name, sizeof(name));
+	fd = tap_open(name, ifname, err, errlen);
+	if (fd < 0)
+		return fd;
+	rc = link_set_master(ifname, vs->bridge);
+	if (rc == -ENODEV)
+		snprintf(err, errlen, "vif %zu: bridge %s does not exist", index, vs->bridge);
+	else if (rc)
+		snprintf(err, errlen, "vif %zu: cannot attach tap %s to bridge %s: %s", index,
+			 ifname, vs->bridge, strerror(-rc));
+	if (!rc && (rc = link_set_up(ifname, true)) < 0)
+		snprintf(err, errlen, "vif %zu: cannot bring tap %s up: %s", index, ifname,
+			 strerror(-rc));
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int vif_taps_open(const struct domain_config *dc, unsigned id, int *fds, char *err,
+		  size_t errlen)
+{
+	if (dc->nvifs > VMM_TAPS_MAX) {
+		snprintf(err, errlen, "more than %d vifs", VMM_TAPS_MAX);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < dc->nvifs; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < dc->nvifs; i++) {
+		fds[i] = vif_tap_open(&dc->vifs[i], id, i, err, errlen);
+		if (fds[i] < 0) {
+			int rc = fds[i];
+
+			vif_taps_close(fds, i);
+			fds[i] = -1;
+			return rc;
+		}
+	}
+	return 0;
 }
 
 int vmm_argv_build(struct vmm_argv *a, const char *vmm_path, const struct domain_config *dc,
-		   unsigned id, const char *dir, bool paused)
+		   const char *dir, bool paused)
 {
 	*a = (struct vmm_argv){ 0 };
 	push(a, "%s", vmm_path);
@@ -115,7 +173,7 @@ int vmm_argv_build(struct vmm_argv *a, const char *vmm_path, const struct domain
 	for (size_t i = 0; i < dc->ndisks; i++)
 		push_disk(a, &dc->disks[i]);
 	for (size_t i = 0; i < dc->nvifs; i++)
-		push_vif(a, &dc->vifs[i], id, i);
+		push_vif(a, &dc->vifs[i], i);
 	if (!a->failed)
 		return 0;
 	vmm_argv_free(a);
@@ -155,9 +213,24 @@ int vmm_affinity(const char *cpus, cpu_set_t *set)
 	return CPU_COUNT(set) ? 0 : -EINVAL;
 }
 
+/* In the child: taps[i] becomes descriptor VMM_TAP_FD0 + i. Each is first
+ * copied above all the targets, so that placing one never closes another. */
+static int place_taps(const int *taps, size_t ntaps)
+{
+	int high[VMM_TAPS_MAX];
+
+	for (size_t i = 0; i < ntaps; i++)
+		if ((high[i] = fcntl(taps[i], F_DUPFD, VMM_TAP_FD0 + VMM_TAPS_MAX)) < 0)
+			return -1;
+	for (size_t i = 0; i < ntaps; i++)
+		if (dup2(high[i], VMM_TAP_FD0 + (int)i) < 0)
+			return -1;
+	return 0;
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void exec_child(const struct vmm_argv *a, int null_fd, int log_fd,
-		       const cpu_set_t *affinity)
+		       const cpu_set_t *affinity, const int *taps, size_t ntaps)
 {
 	sigset_t none;
 
@@ -166,15 +239,16 @@ static void exec_child(const struct vmm_argv *a, int null_fd, int log_fd,
 	setsid();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+	if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(log_fd, 2) < 0 ||
+	    place_taps(taps, ntaps) < 0)
 		_exit(127);
-	syscall(SYS_close_range, 3, ~0u, 0);
+	syscall(SYS_close_range, VMM_TAP_FD0 + (unsigned)ntaps, ~0u, 0);
 	execv(a->argv[0], a->argv);
 	_exit(127);
 }
 
 int vmm_spawn(const struct vmm_argv *a, const char *log_path, const cpu_set_t *affinity,
-	      pid_t *pid, int *pidfd)
+	      const int *taps, size_t ntaps, pid_t *pid, int *pidfd)
 {
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -195,7 +269,7 @@ int vmm_spawn(const struct vmm_argv *a, const char *log_path, const cpu_set_t *a
 		goto out;
 	}
 	if (*pid == 0)
-		exec_child(a, null_fd, log_fd, affinity);
+		exec_child(a, null_fd, log_fd, affinity, taps, ntaps);
 	*pidfd = (int)syscall(SYS_pidfd_open, *pid, 0);
 	if (*pidfd < 0) {
 		err = log_errno("pidfd_open");

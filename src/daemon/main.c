@@ -1,6 +1,7 @@
 /* corrald: the daemon that owns corral's domains. */
 #include "daemon/api.h"
 #include "daemon/loop.h"
+#include "daemon/networks.h"
 #include "daemon/registry.h"
 #include "daemon/store.h"
 #include "common/log.h"
@@ -23,6 +24,7 @@
 struct options {
 	const char *socket_path;
 	const char *admin_group;
+	const char *dnsmasq_path;
 	struct registry_options reg;
 };
 
@@ -30,12 +32,13 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: corrald [--socket PATH] [--state-dir DIR] [--run-dir DIR] [--log-dir DIR]\n"
-		"               [--vmm PATH] [--console-log-max SIZE]\n"
+		"               [--vmm PATH] [--dnsmasq PATH] [--console-log-max SIZE]\n"
 		"               [--admin-group GROUP] [--verbose]\n"
 		"\n"
 		"Owns corral's domains: starts one corral-vmm per domain and serves the API\n"
-		"(docs/API.md) on a Unix socket. Stopping corrald leaves the domains running;\n"
-		"the next corrald re-adopts them.\n"
+		"(docs/API.md) on a Unix socket, and its managed networks (bridges, dnsmasq,\n"
+		"the L2 guard). Stopping corrald leaves the domains and networks running; the\n"
+		"next corrald re-adopts them.\n"
 		"  --socket PATH       default /run/corral/corral.sock\n"
 		"  --state-dir DIR     domain definitions (default /var/lib/corral)\n"
 		"  --run-dir DIR       runtime state and VMM sockets (default /run/corral)\n"
@@ -44,6 +47,7 @@ static void usage(FILE *out)
 		"  --console-log-max SIZE  a console log's cap before it is rotated to\n"
 		"                      NAME.log.1, e.g. 512K or 4M (default 1M)\n"
 		"  --vmm PATH          the corral-vmm binary (default: next to corrald)\n"
+		"  --dnsmasq PATH      the dnsmasq binary (default: dnsmasq on PATH)\n"
 		"  --admin-group NAME  members may use the API besides root (default: root only)\n");
 }
 
@@ -74,6 +78,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "run-dir", required_argument, NULL, 'R' },
 		{ "log-dir", required_argument, NULL, 'L' },
 		{ "vmm", required_argument, NULL, 'V' },
+		{ "dnsmasq", required_argument, NULL, 'D' },
 		{ "console-log-max", required_argument, NULL, 'c' },
 		{ "admin-group", required_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -92,6 +97,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'R': o->reg.run_dir = optarg; break;
 		case 'L': o->reg.log_dir = optarg; break;
 		case 'V': o->reg.vmm_path = optarg; break;
+		case 'D': o->dnsmasq_path = optarg; break;
 		case 'c':
 			if (parse_size(optarg, &size) < 0 || size < 4096 || size > GiB(1)) {
 				fprintf(stderr, "corrald: --console-log-max: expected a size from 4K "
@@ -174,11 +180,12 @@ static void on_api(struct watch *w, uint32_t events)
 	api_run(((struct api_watch *)w)->api);
 }
 
-static int serve(const struct options *o, gid_t gid)
+static int serve(struct options *o, gid_t gid)
 {
 	struct signal_watch sig = { .w = { .fn = on_signal } };
 	struct api_watch api = { .w = { .fn = on_api } };
 	struct registry *reg = NULL;
+	struct networks *nets = NULL;
 	struct loop loop;
 	sigset_t set;
 	int listen_fd, err;
@@ -193,6 +200,11 @@ static int serve(const struct options *o, gid_t gid)
 	if (err)
 		return err;
 	err = loop_add(&loop, &sig.w, EPOLLIN);
+	if (!err)
+		err = networks_open(&nets, &(struct networks_options){
+			.state_dir = o->reg.state_dir, .run_dir = o->reg.run_dir,
+			.dnsmasq_path = o->dnsmasq_path }, &loop);
+	o->reg.networks = nets;
 	if (!err)
 		err = registry_open(&reg, &o->reg, &loop);
 	listen_fd = err ? err : listen_api(o->socket_path, gid);
@@ -215,6 +227,8 @@ static int serve(const struct options *o, gid_t gid)
 		registry_close(reg);
 	if (api.api)
 		api_stop(api.api);
+	if (nets)
+		networks_close(nets);
 	loop_fini(&loop);
 	close(sig.w.fd);
 	return err;

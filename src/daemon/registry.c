@@ -2,12 +2,14 @@
 #include "daemon/console.h"
 #include "daemon/launch.h"
 #include "daemon/loop.h"
+#include "daemon/networks.h"
 #include "daemon/procinfo.h"
 #include "daemon/store.h"
 #include "daemon/vmm_control.h"
 #include "common/log.h"
 #include "common/util.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -53,6 +55,7 @@ struct domain {
 	bool forced;				/* shutdown -F ran out of time: a poweroff */
 	bool reboot_requested;			/* corral reboot: a poweroff is a reboot */
 	struct console_hub *console;		/* NULL while nobody needs it */
+	char taps[VMM_TAPS_MAX][IFNAMSIZ];	/* while running: vif i's tap */
 	int64_t started_ms;
 	unsigned quick_restarts;
 	bool gone;				/* freed by registry_reap() */
@@ -314,13 +317,61 @@ static void connect_console(struct domain *dom)
 		log_error("domain %s: no console: %s", dom->name, strerror(-err));
 }
 
+/* ---- Networks: who is on them ------------------------------------------ */
+
+static void name_taps(struct domain *dom)
+{
+	for (size_t i = 0; i < dom->dc.nvifs && i < VMM_TAPS_MAX; i++)
+		vif_tap_name(&dom->dc.vifs[i], dom->id, i, dom->taps[i], IFNAMSIZ);
+}
+
+static int add_member(struct net_member **out, size_t *n, const struct domain *dom, size_t vif)
+{
+	const struct vif_spec *vs = &dom->dc.vifs[vif];
+	struct net_member *grown = realloc(*out, (*n + 1) * sizeof(*grown));
+	struct net_member *m;
+
+	if (!grown)
+		return -ENOMEM;
+	*out = grown;
+	m = &grown[(*n)++];
+	*m = (struct net_member){ .hostname = dom->dc.name, .ifname = dom->taps[vif],
+				  .aliases = (const char *const *)dom->dc.dns_aliases,
+				  .naliases = dom->dc.ndns_aliases };
+	memcpy(m->mac, vs->mac, 6);
+	m->ip_reserved = m->has_ip = vs->ip && inet_pton(AF_INET, vs->ip, &m->ip) == 1;
+	return 0;
+}
+
+/* networks_source: a domain is on a network while it runs. */
+static int network_members(void *ctx, const char *name, struct net_member **out, size_t *n)
+{
+	struct registry *r = ctx;
+
+	for (const struct domain *dom = r->domains; dom; dom = dom->next) {
+		if (dom->gone || !is_running(dom))
+			continue;
+		for (size_t i = 0; i < dom->dc.nvifs; i++)
+			if (!strcmp(dom->dc.vifs[i].bridge, name) && add_member(out, n, dom, i) < 0)
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+static void sync_networks(struct registry *r)
+{
+	if (r->opt.networks)
+		networks_sync(r->opt.networks);
+}
+
 static int start_vmm(struct domain *dom, bool paused)
 {
 	struct registry *r = dom->r;
 	char dir[PATH_MAX], log_path[PATH_MAX], exit_path[PATH_MAX];
 	struct vmm_argv argv;
 	cpu_set_t cpus;
-	int err, pidfd;
+	int err, pidfd, taps[VMM_TAPS_MAX];
+	char why[256];
 
 	/* admissible() checked cpus=; the host's CPUs may have changed since. */
 	if (dom->dc.cpus && vmm_affinity(dom->dc.cpus, &cpus) < 0) {
@@ -338,10 +389,20 @@ static int start_vmm(struct domain *dom, bool paused)
 	/* The last VMM's status must not pass for the next one's. */
 	unlink(exit_path);
 	dom->id = next_id(r);
-	err = vmm_argv_build(&argv, r->opt.vmm_path, &dom->dc, dom->id, dir, paused);
+	err = vif_taps_open(&dom->dc, dom->id, taps, why, sizeof(why));
+	if (err) {
+		log_error("domain %s: %s", dom->name, why);
+		dom->id = 0;
+		return err;
+	}
+	name_taps(dom);
+	err = vmm_argv_build(&argv, r->opt.vmm_path, &dom->dc, dir, paused);
 	if (!err)
-		err = vmm_spawn(&argv, log_path, dom->dc.cpus ? &cpus : NULL, &dom->pid, &pidfd);
+		err = vmm_spawn(&argv, log_path, dom->dc.cpus ? &cpus : NULL, taps, dom->dc.nvifs,
+				&dom->pid, &pidfd);
 	vmm_argv_free(&argv);
+	/* The taps are the VMM's now: they end when it does. */
+	vif_taps_close(taps, dom->dc.nvifs);
 	if (err) {
 		dom->id = 0;
 		return err;
@@ -361,7 +422,9 @@ static int start_vmm(struct domain *dom, bool paused)
 	log_info("domain %s (id %u): started corral-vmm, pid %d%s", dom->name, dom->id,
 		 (int)dom->pid, paused ? ", paused" : "");
 	connect_console(dom);
-	return save_state(dom);
+	err = save_state(dom);
+	sync_networks(r);
+	return err;
 }
 
 static void stop_force_timer(struct domain *dom)
@@ -561,6 +624,7 @@ static void on_vmm_exit(struct watch *w, uint32_t events)
 	close(w->fd);
 	w->fd = -1;
 	vmm_ended(dom, end);
+	sync_networks(dom->r);
 }
 
 /* ---- Creating ------------------------------------------------------------ */
@@ -601,6 +665,8 @@ static int admissible(struct registry *r, struct domain_config *dc, bool *made_u
 			   dc->cpus);
 		return REGISTRY_EINVAL;
 	}
+	if (r->opt.networks && networks_admit(r->opt.networks, dc, d) < 0)
+		return REGISTRY_EINVAL;
 	*made_uuid = !dc->has_uuid;
 	if (*made_uuid) {
 		err = make_uuid(dc->uuid);
@@ -943,6 +1009,7 @@ static int adopt(struct registry *r, const char *name)
 	dom->id = (unsigned)id;
 	dom->pid = pid;
 	dom->started_ms = now_ms();
+	name_taps(dom);
 	dom->exit_watch = (struct watch){ .fd = -1, .fn = on_vmm_exit };
 	if (pid > 0 && runs_vmm(r, pid))
 		dom->exit_watch.fd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -976,6 +1043,11 @@ int registry_open(struct registry **out, const struct registry_options *opt, str
 			adopt(r, e->d_name);
 	if (d)
 		closedir(d);
+	if (opt->networks) {
+		networks_set_source(opt->networks, &(struct networks_source){
+			.members = network_members, .ctx = r });
+		networks_sync(opt->networks);
+	}
 	*out = r;
 	return 0;
 }

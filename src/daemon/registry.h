@@ -32,6 +32,7 @@ enum domain_state {
 struct registry;
 struct domain;
 struct loop;
+struct networks;
 
 struct registry_options {
 	const char *state_dir;		/* /var/lib/corral */
@@ -39,6 +40,7 @@ struct registry_options {
 	const char *log_dir;		/* /var/log/corral: each VMM's stderr, NAME.log */
 	const char *vmm_path;		/* the corral-vmm binary */
 	size_t console_log_max;		/* cap of LOG_DIR/console/NAME.log; 0: default */
+	struct networks *networks;	/* the managed networks; NULL: none (tests) */
 };
 
 /*

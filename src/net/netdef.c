@@ -340,3 +340,40 @@ int net_def_parse(const char *text, size_t len, const char *source, struct diag 
 		return err;
 	return d->errors == errors_before ? 0 : -EINVAL;
 }
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static json_t *address_or_null(bool has, struct in_addr a)
+{
+	char text[INET_ADDRSTRLEN];
+
+	return has ? json_string(inet_ntop(AF_INET, &a, text, sizeof(text))) : json_null();
+}
+
+static json_t *string_or_null(const char *s)
+{
+	return s[0] ? json_string(s) : json_null();
+}
+
+json_t *net_def_json(const struct net_def *def)
+{
+	char address[INET_ADDRSTRLEN + 4], first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+	char range[2 * INET_ADDRSTRLEN + 1];
+	json_t *kept = json_array();
+
+	inet_ntop(AF_INET, &def->address, address, INET_ADDRSTRLEN);
+	snprintf(address + strlen(address), 4, "/%u", def->prefix);
+	inet_ntop(AF_INET, &def->range_first, first, sizeof(first));
+	inet_ntop(AF_INET, &def->range_last, last, sizeof(last));
+	snprintf(range, sizeof(range), "%s-%s", first, last);
+	for (size_t i = 0; i < ARRAY_SIZE(discovery_names); i++)
+		if (def->keep_inside & discovery_names[i].bit)
+			json_array_append_new(kept, json_string(discovery_names[i].name));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "name", def->name,
+			 "address", address,
+			 "dhcp_range", def->has_range ? json_string(range) : json_null(),
+			 "gateway", address_or_null(def->has_gateway, def->gateway),
+			 "dns_domain", string_or_null(def->dns_domain),
+			 "uplink", string_or_null(def->uplink), "isolated", def->isolated,
+			 "dhcp_servers", def->dhcp_servers, "keep_inside", kept);
+}

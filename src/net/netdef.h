@@ -21,6 +21,7 @@
 
 #include "config/diag.h"
 
+#include <jansson.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -77,6 +78,10 @@ bool net_def_host_address(const struct net_def *def, struct in_addr ip);
 
 /* Whether two definitions' subnets overlap. */
 bool net_def_overlap(const struct net_def *a, const struct net_def *b);
+
+/* The definition as JSON, keys as in the file: {"name": "corral0", "address":
+ * "192.168.42.18/24", "dhcp_range": "..." or null, ...}. NULL on ENOMEM. */
+json_t *net_def_json(const struct net_def *def);
 
 /* Whether `name` may name an interface: 1 to 15 letters, digits, '-', '_'
  * or '.', starting with a letter (so that it is also an nft identifier). */
