@@ -139,6 +139,8 @@ int client_request(const char *cmd, const char *method, const char *path, const 
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CLIENT_TIMEOUT_S);
 	headers = curl_slist_append(headers, "Accept: application/json");
+	if (!strcmp(method, "DELETE"))
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (!strcmp(method, "POST")) {
 		if (body) {
 			text = json_dumps(body, JSON_COMPACT);

@@ -25,7 +25,7 @@ struct client_reply {
 };
 
 /*
- * Sends one request: `method` "GET" or "POST", `path` such as "/v1/domains",
+ * Sends one request: `method` "GET", "POST" or "DELETE", `path` such as "/v1/domains",
  * `body` (POST only; NULL: an empty body). Returns 0 with the reply, or -1
  * after printing why on stderr as "corral CMD: ..." (first of all "cannot
  * reach corrald at PATH: ..." when the daemon does not answer).

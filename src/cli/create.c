@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CREATE_FILE_MAX (1024 * 1024)	/* as corral's parser: XLCFG_FILE_MAX */
 
 static const char create_usage[] =
 	"usage: corral create [-n | [-c] [-p]] FILE [KEY=VALUE...]\n"
@@ -28,70 +27,6 @@ static const char create_usage[] =
 	"                 (corral unpause starts it)\n"
 	"  -h, --help     this text\n";
 
-/* The offset of the first byte of `text` that is not UTF-8, or len. */
-static size_t utf8_end(const char *text, size_t len)
-{
-	size_t i = 0, n;
-
-	while (i < len && (n = utf8_sequence_len((const unsigned char *)text + i, len - i)))
-		i += n;
-	return i;
-}
-
-/* JSON carries text only: reports the first byte of `text` that is not
- * UTF-8 as "source:line:col: error: ..." and returns false. */
-static bool utf8_check(const char *text, size_t len, const char *source)
-{
-	size_t bad = utf8_end(text, len);
-	unsigned line = 1, col = 1;
-
-	if (bad == len)
-		return true;
-	for (size_t i = 0; i < bad; i++) {
-		if (text[i] == '\n')
-			line++, col = 1;
-		else
-			col++;	/* a column per byte, as the parser counts */
-	}
-	fprintf(stderr, "%s:%u:%u: error: byte 0x%02x is not UTF-8 text\n", source, line, col,
-		(unsigned char)text[bad]);
-	return false;
-}
-
-/* Reads a whole file of at most CREATE_FILE_MAX bytes; messages as the
- * parser words them. */
-static char *read_text(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t n;
-
-	if (!f) {
-		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	text = malloc(CREATE_FILE_MAX + 1);
-	if (!text) {
-		fprintf(stderr, "corral create: out of memory\n");
-		fclose(f);
-		return NULL;
-	}
-	n = fread(text, 1, CREATE_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
-		free(text);
-		text = NULL;
-	} else if (n > CREATE_FILE_MAX) {
-		fprintf(stderr, "%s: error: too large: a configuration file is at most %d MiB\n",
-			path, CREATE_FILE_MAX >> 20);
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	*len = n;
-	return text;
-}
-
 /* The request: {"config", "source", "overrides", "dry_run", "paused"};
  * NULL (with a message) if some text cannot go into JSON. */
 static json_t *request(const char *path, const char *text, size_t len, int noverrides,
@@ -100,18 +35,18 @@ static json_t *request(const char *path, const char *text, size_t len, int nover
 	json_t *ov = json_array();
 	bool ok;
 
-	if (utf8_end(path, strlen(path)) != strlen(path)) {
+	if (!text_is_utf8(path, strlen(path), NULL)) {
 		fprintf(stderr, "corral create: the file name is not UTF-8 text; rename the file\n");
 		json_decref(ov);
 		return NULL;
 	}
-	ok = utf8_check(text, len, path);
+	ok = text_is_utf8(text, len, path);
 
 	for (int i = 0; ok && i < noverrides; i++) {
 		char source[32];
 
 		snprintf(source, sizeof(source), "argument %d", i + 1);
-		ok = utf8_check(overrides[i], strlen(overrides[i]), source) &&
+		ok = text_is_utf8(overrides[i], strlen(overrides[i]), source) &&
 		     !json_array_append_new(ov, json_string(overrides[i]));
 	}
 	if (!ok) {
@@ -176,7 +111,7 @@ int cmd_create(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	path = argv[optind];
-	text = read_text(path, &len);
+	text = read_config_file("create", path, &len);
 	if (!text)
 		return EXIT_FAILED;
 	req = request(path, text, len, argc - optind - 1, argv + optind + 1, dry_run, paused);

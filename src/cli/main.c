@@ -27,6 +27,8 @@ static const struct {
 	{ "domid", "NAME", "a domain's ID", cmd_domid },
 	{ "domname", "ID", "a domain's name", cmd_domname },
 	{ "info", "", "the host", cmd_info },
+	{ "network", "create|list|show|destroy", "managed networks: bridges, DHCP/DNS, L2 guard",
+	  cmd_network },
 };
 
 static void usage(FILE *out)

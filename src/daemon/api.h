@@ -58,6 +58,12 @@ struct api_registry_ops {
 	/* fd -1: only whether the domain has a console (0 or REGISTRY_ESTATE). */
 	int (*console_attach)(struct registry *r, struct domain *dom, int fd, const char *extra,
 			      size_t extra_len, bool force, void (*done)(void *ctx), void *ctx);
+	/* The managed networks (daemon/networks.h), reached through the registry. */
+	int (*net_create)(struct registry *r, const char *text, size_t len, const char *source,
+			  struct diag *d, json_t **json);
+	int (*net_destroy)(struct registry *r, const char *name, struct diag *d);
+	json_t *(*net_list)(struct registry *r);
+	json_t *(*net_show)(struct registry *r, const char *name);
 };
 
 /* api_start() with the registry reached through `ops` (which must outlive the API). */

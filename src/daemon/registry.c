@@ -1078,3 +1078,8 @@ void registry_close(struct registry *r)
 	}
 	free(r);
 }
+
+struct networks *registry_networks(struct registry *r)
+{
+	return r->opt.networks;
+}

@@ -104,4 +104,7 @@ json_t *registry_host_json(struct registry *r);
 
 const char *domain_state_name(enum domain_state s);
 
+/* The managed networks the registry was opened with (corrald always has them). */
+struct networks *registry_networks(struct registry *r);
+
 #endif
