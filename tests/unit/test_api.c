@@ -64,6 +64,11 @@ struct registry {
 	void *console_ctx;
 	char console_got[256];	/* what the user sent */
 	size_t console_got_len;
+	/* Networks: one, "corral0", unless destroyed. */
+	unsigned net_creates, net_destroys;
+	char net_text[256], net_source[256];
+	int net_create_rc, net_destroy_rc;
+	bool net_gone;
 };
 
 static struct registry reg;
@@ -277,6 +282,57 @@ static void console_serve(void)
 		console_detach();
 }
 
+static json_t *fake_net(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:b, s:b, s:[s], s:i, s:i, s:[{s:s, s:s,"
+			 " s:s, s:s, s:b, s:[s,s]}], s:[], s:{s:{s:{s:i, s:i}}, s:{s:{s:{s:i, s:i}}}}}",
+			 "name", "corral0", "address", "192.168.42.18/24",
+			 "dhcp_range", "192.168.42.100-192.168.42.199", "gateway",
+			 "dns_domain", "example.com", "uplink", "eth1", "isolated", 1,
+			 "dhcp_servers", 0, "keep_inside", "mdns", "dnsmasq_pid", 4321,
+			 "domains", 1, "members", "domain", "krb5", "vif", "vif3.0", "mac",
+			 "00:16:3e:00:00:19", "ip", "192.168.42.19", "reserved", 1, "dns_aliases",
+			 "yum", "kdc", "leases", "drops", "uplink", "dhcp_in", "packets", 7, "bytes",
+			 2400, "ports", "vif3.0", "mac", "packets", 3, "bytes", 180);
+}
+
+static int fake_net_create(struct registry *r, const char *text, size_t len,
+			   const char *source, struct diag *d, json_t **json)
+{
+	r->net_creates++;
+	snprintf(r->net_text, sizeof(r->net_text), "%.*s", (int)len, text);
+	snprintf(r->net_source, sizeof(r->net_source), "%s", source);
+	if (r->net_create_rc == -EINVAL)
+		diag_error(d, source, (struct src_pos){ 3, 14 }, "dhcp_range: '1.2.3' is not an "
+			   "IPv4 address");
+	if (!r->net_create_rc)
+		*json = fake_net();
+	return r->net_create_rc;
+}
+
+static int fake_net_destroy(struct registry *r, const char *name, struct diag *d)
+{
+	r->net_destroys++;
+	if (strcmp(name, "corral0") || r->net_gone)
+		return -ENOENT;
+	if (r->net_destroy_rc == -EBUSY)
+		diag_error(d, NULL, (struct src_pos){ 0 }, "network corral0 is in use by krb5; "
+			   "shut those domains down first");
+	if (!r->net_destroy_rc)
+		r->net_gone = true;
+	return r->net_destroy_rc;
+}
+
+static json_t *fake_net_list(struct registry *r)
+{
+	return r->net_gone ? json_array() : json_pack("[o]", fake_net());
+}
+
+static json_t *fake_net_show(struct registry *r, const char *name)
+{
+	return strcmp(name, "corral0") || r->net_gone ? NULL : fake_net();
+}
+
 static const struct api_registry_ops fake_ops = {
 	.create = fake_create,
 	.find = fake_find,
@@ -290,6 +346,10 @@ static const struct api_registry_ops fake_ops = {
 	.pause = fake_pause,
 	.unpause = fake_unpause,
 	.console_attach = fake_console_attach,
+	.net_create = fake_net_create,
+	.net_destroy = fake_net_destroy,
+	.net_list = fake_net_list,
+	.net_show = fake_net_show,
 };
 
 /* ---- api_handle() ------------------------------------------------------- */
@@ -686,6 +746,58 @@ static void vcpus_and_host_are_described(void)
 	CHECK(reg.paused);
 	call("POST", "/v1/domains", "{\"config\": \"name='a'\", \"paused\": 1}");
 	CHECK(error_has(400, "paused: expected true or false"));
+}
+
+static void networks_are_listed_and_shown(void)
+{
+	reset_registry();
+	call("GET", "/v1/networks", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK(json_array_size(rp.body) == 1);
+	call("GET", "/v1/networks/corral0", NULL);
+	CHECK_EQ(rp.status, 200);
+	CHECK(!strcmp(json_string_value(json_object_get(rp.body, "dns_domain")), "example.com"));
+	call("GET", "/v1/networks/nosuch", NULL);
+	CHECK(error_has(404, "no network 'nosuch'"));
+	call("GET", "/v1/networks/a b", NULL);
+	CHECK(error_has(404, "no such network"));
+	call("GET", "/v1/networksX", NULL);
+	CHECK_EQ(rp.status, 404);
+	call("PUT", "/v1/networks", NULL);
+	CHECK(error_has(405, "allowed: GET, HEAD, POST"));
+	CHECK(rp.allow && !strcmp(rp.allow, "GET, HEAD, POST"));
+	call("POST", "/v1/networks/corral0", "{}");
+	CHECK(error_has(405, "allowed: GET, HEAD, DELETE"));
+}
+
+static void networks_are_created_and_destroyed(void)
+{
+	reset_registry();
+	call("POST", "/v1/networks", "{\"config\": \"name = 'corral0'\", \"source\": \"n.cfg\"}");
+	CHECK_EQ(rp.status, 201);
+	CHECK(!strcmp(reg.net_text, "name = 'corral0'") && !strcmp(reg.net_source, "n.cfg"));
+	CHECK(json_is_object(json_object_get(rp.body, "network")));
+	reg.net_create_rc = -EINVAL;
+	call("POST", "/v1/networks", "{\"config\": \"x\"}");
+	CHECK(error_has(400, "invalid network"));
+	CHECK(message_has("<request>:3:14: error: dhcp_range"));
+	reg.net_create_rc = -EEXIST;
+	call("POST", "/v1/networks", "{\"config\": \"x\"}");
+	CHECK_EQ(rp.status, 409);
+	call("POST", "/v1/networks", "{\"config\": 3}");
+	CHECK(error_has(400, "config: expected a string"));
+	call("POST", "/v1/networks", "{\"config\": \"x\", \"uplink\": \"eth0\"}");
+	CHECK(error_has(400, "unknown field 'uplink'"));
+	CHECK_EQ(reg.net_creates, 3);
+	reg.net_destroy_rc = -EBUSY;
+	call("DELETE", "/v1/networks/corral0", NULL);
+	CHECK(error_has(409, "network 'corral0' is in use"));
+	CHECK(message_has("in use by krb5"));
+	reg.net_destroy_rc = 0;
+	call("DELETE", "/v1/networks/corral0", NULL);
+	CHECK_EQ(rp.status, 200);
+	call("DELETE", "/v1/networks/corral0", NULL);
+	CHECK(error_has(404, "no network 'corral0'"));
 }
 
 static void peers_root_or_admin_group(void)
@@ -1599,6 +1711,46 @@ static void corral_usage_errors(void)
 	server_stop();
 }
 
+static void corral_network(void)
+{
+	char cfg[160];
+
+	reset_registry();
+	if (!have_corral())
+		return;
+	CHECK(corral_says(0, "corral0         192.168.42.18/24   192.168.42.100-192.168.42.199 "
+			  "  example.com          eth1            1\n", NULL, "network", "list", NULL));
+	CHECK(corral_says(0, "isolated     : yes\n", NULL, "network", "show", "corral0", NULL));
+	CHECK(corral_says(0, "192.168.42.19 (reserved)  yum kdc\n", NULL, "network", "show",
+			  "corral0", NULL));
+	CHECK(corral_says(0, "uplink dhcp_in                                      7           "
+			  "2400\n", NULL, "network", "show", "corral0", NULL));
+	CHECK(corral_says(0, "ports vif3.0 mac", NULL, "network", "show", "corral0", NULL));
+	CHECK(corral_says(0, "\"dnsmasq_pid\": 4321", NULL, "network", "show", "--json",
+			  "corral0", NULL));
+	CHECK(corral_says(1, NULL, "corral network: no network 'nosuch'\n", "network", "show",
+			  "nosuch", NULL));
+	snprintf(cfg, sizeof(cfg), "%s/net.cfg", dir);
+	CHECK(write_file(cfg, "name = 'corral0'\n"));
+	CHECK(corral_says(0, NULL, NULL, "network", "create", cfg, NULL));
+	CHECK(!strcmp(reg.net_text, "name = 'corral0'\n") && !strcmp(reg.net_source, cfg));
+	reg.net_create_rc = -EINVAL;
+	CHECK(corral_says(1, NULL, ":3:14: error: dhcp_range: '1.2.3' is not an IPv4 address\n",
+			  "network", "create", cfg, NULL));
+	reg.net_destroy_rc = -EBUSY;
+	CHECK(corral_says(1, NULL, "in use by krb5", "network", "destroy", "corral0", NULL));
+	reg.net_destroy_rc = 0;
+	CHECK(corral_says(0, NULL, NULL, "network", "destroy", "corral0", NULL));
+	CHECK_EQ(reg.net_destroys, 2);
+	CHECK(corral_says(2, NULL, "usage: corral network", "network", NULL));
+	CHECK(corral_says(2, NULL, "usage: corral network", "network", "list", "extra", NULL));
+	CHECK(corral_says(2, NULL, "usage: corral network", "network", "frob", NULL));
+	CHECK(corral_says(2, NULL, "'a/b' is not a network's name", "network", "show", "a/b",
+			  NULL));
+	CHECK(corral_says(0, "usage: corral network", NULL, "network", "--help", NULL));
+	server_stop();
+}
+
 static void corral_finds_the_socket(void)
 {
 	char opt[160];
@@ -1658,6 +1810,8 @@ int main(void)
 	RUN(console_needs_the_upgrade_headers);
 	RUN(console_errors_map_to_statuses);
 	RUN(console_switches_protocols);
+	RUN(networks_are_listed_and_shown);
+	RUN(networks_are_created_and_destroyed);
 	RUN(peers_root_or_admin_group);
 	RUN(socket_serves_json);
 	RUN(oversized_bodies_are_413);
@@ -1672,6 +1826,7 @@ int main(void)
 	RUN(corral_console);
 	RUN(corral_create_attaches_with_c);
 	RUN(corral_usage_errors);
+	RUN(corral_network);
 	RUN(corral_finds_the_socket);
 
 	json_decref(rp.body);
