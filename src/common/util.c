@@ -198,14 +198,30 @@ size_t utf8_sequence_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-bool dns_label_valid(const char *name)
+static bool dns_label_ok(const char *s, size_t len)
 {
-	size_t len = strlen(name);
-
-	if (len < 1 || len > 63 || name[0] == '-' || name[len - 1] == '-')
+	if (len < 1 || len > 63 || s[0] == '-' || s[len - 1] == '-')
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)name[i]) && name[i] != '-')
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
 			return false;
 	return true;
+}
+
+bool dns_label_valid(const char *name)
+{
+	return dns_label_ok(name, strlen(name));
+}
+
+bool dns_name_valid(const char *name)
+{
+	if (strlen(name) > DNS_NAME_MAX)
+		return false;
+	for (const char *dot;; name = dot + 1) {
+		dot = strchr(name, '.');
+		if (!dns_label_ok(name, dot ? (size_t)(dot - name) : strlen(name)))
+			return false;
+		if (!dot)
+			return true;
+	}
 }

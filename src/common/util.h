@@ -69,4 +69,9 @@ size_t utf8_sequence_len(const unsigned char *s, size_t n);
  * letters, digits and '-', not starting or ending with '-'. */
 bool dns_label_valid(const char *name);
 
+/* Whether `name` is a domain name: DNS labels joined by '.', at most
+ * DNS_NAME_MAX characters ("example.com"; no trailing dot). */
+#define DNS_NAME_MAX 253
+bool dns_name_valid(const char *name);
+
 #endif

@@ -229,13 +229,11 @@ static int place_taps(const int *taps, size_t ntaps)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const struct vmm_argv *a, int null_fd, int log_fd,
-		       const cpu_set_t *affinity, const int *taps, size_t ntaps)
+static void exec_child(const struct vmm_argv *a, int null_fd, int log_fd, const int *taps,
+		       size_t ntaps)
 {
 	sigset_t none;
 
-	if (affinity && sched_setaffinity(0, sizeof(*affinity), affinity) < 0)
-		_exit(127);
 	setsid();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -269,10 +267,14 @@ int vmm_spawn(const struct vmm_argv *a, const char *log_path, const cpu_set_t *a
 		goto out;
 	}
 	if (*pid == 0)
-		exec_child(a, null_fd, log_fd, affinity, taps, ntaps);
-	*pidfd = (int)syscall(SYS_pidfd_open, *pid, 0);
-	if (*pidfd < 0) {
+		exec_child(a, null_fd, log_fd, taps, ntaps);
+	/* Bound by the parent, so that it holds once corrald says the domain runs. */
+	if (affinity && sched_setaffinity(*pid, sizeof(*affinity), affinity) < 0)
+		err = log_errno("sched_setaffinity");
+	*pidfd = err ? -1 : (int)syscall(SYS_pidfd_open, *pid, 0);
+	if (!err && *pidfd < 0)
 		err = log_errno("pidfd_open");
+	if (err) {
 		kill(*pid, SIGKILL);
 		waitpid(*pid, NULL, 0);
 	}

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -422,6 +423,27 @@ static void load(struct networks *nets, const char *file)
 	log_info("network %s: up", net->def.name);
 }
 
+/*
+ * RUN_DIR/net, where each dnsmasq's directory goes. dnsmasq reads its files
+ * there once it is no longer root, so the run directory must let others
+ * through (o+x, not o+r: they cannot list it, and each domain's directory
+ * in it stays 0700).
+ */
+static int make_net_dir(const char *run_dir)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (stat(run_dir, &st) < 0)
+		return log_errno(run_dir);
+	if (!(st.st_mode & S_IXOTH) && chmod(run_dir, (st.st_mode & 07777) | 0111) < 0)
+		return log_errno(run_dir);
+	snprintf(dir, sizeof(dir), "%s/net", run_dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return log_errno(dir);
+	return 0;
+}
+
 int networks_open(struct networks **out, const struct networks_options *opt, struct loop *loop)
 {
 	struct networks *nets = calloc(1, sizeof(*nets));
@@ -441,6 +463,11 @@ int networks_open(struct networks **out, const struct networks_options *opt, str
 		if (nets->inotify.fd >= 0)
 			close(nets->inotify.fd);
 		free(nets);
+		return err;
+	}
+	err = make_net_dir(opt->run_dir);
+	if (err) {
+		networks_close(nets);
 		return err;
 	}
 	snprintf(dir, sizeof(dir), "%s/networks", opt->state_dir);

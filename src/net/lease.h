@@ -6,7 +6,9 @@
  *
  * A line: EXPIRY MAC IP HOSTNAME CLIENT-ID ("*" for none), e.g.
  *   1763812345 00:16:3e:12:34:56 192.168.42.101 web 01:00:16:3e:12:34:56
- * DHCPv6 leases (after a "duid" line) are skipped.
+ * DHCPv6 leases (after a "duid" line) are skipped, and so is a line
+ * without its newline: dnsmasq rewrites the file in place, and a reader may
+ * see the last line half written.
  */
 #ifndef CORRAL_NET_LEASE_H
 #define CORRAL_NET_LEASE_H

@@ -187,27 +187,14 @@ static int key_gateway(struct reader *r, const char *key, const struct xlcfg_val
 /* dns_domain = "example.com": labels joined by dots. */
 static int key_dns_domain(struct reader *r, const char *key, const struct xlcfg_value *v)
 {
-	char label[64];
-	const char *p;
 	int err = want_string(r, key, v);
 
 	if (err)
 		return err;
-	if (strlen(v->text) > NET_DNS_DOMAIN_MAX)
-		return xlcfg_value_error(r->d, v, "dns_domain is longer than %d characters",
-					 NET_DNS_DOMAIN_MAX);
-	for (p = v->text;; p++) {
-		size_t len = strcspn(p, ".");
-
-		snprintf(label, sizeof(label), "%.*s", (int)(len < 63 ? len : 63), p);
-		if (len > 63 || !dns_label_valid(label))
-			return xlcfg_value_error(r->d, v, "dns_domain '%s' is not a domain name "
-						 "(labels of letters, digits and '-', joined by "
-						 "'.')", v->text);
-		p += len;
-		if (!*p)
-			break;
-	}
+	if (!dns_name_valid(v->text))
+		return xlcfg_value_error(r->d, v, "dns_domain '%s' is not a domain name (labels "
+					 "of letters, digits and '-', joined by '.', at most "
+					 "%d characters)", v->text, NET_DNS_DOMAIN_MAX);
 	memcpy(r->def->dns_domain, v->text, strlen(v->text) + 1);
 	return 0;
 }

@@ -36,7 +36,7 @@ enum net_discovery {
 	NET_DISCOVERY_NETBIOS = 1 << 3,	/* UDP 137, 138, TCP 139 */
 };
 
-#define NET_DNS_DOMAIN_MAX 253
+#define NET_DNS_DOMAIN_MAX 253	/* DNS_NAME_MAX */
 
 struct net_def {
 	char name[IFNAMSIZ];		/* also the bridge's name */

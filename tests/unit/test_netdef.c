@@ -110,10 +110,10 @@ static void bad_values_are_placed(void)
 		  "net.cfg:3:11: error: gateway '10.2.1.1' is not inside the subnet of address" },
 		{ "name = 'corral0'\naddress = '10.1.1.1/24'\ndns_domain = 'exa_mple.com'\n",
 		  "net.cfg:3:14: error: dns_domain 'exa_mple.com' is not a domain name (labels "
-		  "of letters, digits and '-', joined by '.')" },
+		  "of letters, digits and '-', joined by '.', at most 253 characters)" },
 		{ "name = 'corral0'\naddress = '10.1.1.1/24'\ndns_domain = 'example..com'\n",
 		  "net.cfg:3:14: error: dns_domain 'example..com' is not a domain name (labels "
-		  "of letters, digits and '-', joined by '.')" },
+		  "of letters, digits and '-', joined by '.', at most 253 characters)" },
 		{ "name = 'corral0'\naddress = '10.1.1.1/24'\nisolated = 2\n",
 		  "net.cfg:3:12: error: isolated = 2 is out of range (0 to 1)" },
 		{ "name = 'corral0'\naddress = '10.1.1.1/24'\nisolated = 'yes'\n",

@@ -477,11 +477,12 @@ int main(void)
 
 	/* STAND_IN_EXIT: a status to exit with at once, -9 to be killed, "term"
 	 * to wait for SIGTERM (the power button) and power off, "deaf" to
-	 * ignore it. */
+	 * ignore it. Its sleeps do not get the tap (descriptor 3): a tap
+	 * outliving its VMM would keep the next domain from its name. */
 	fputs("#!/bin/sh\n"
 	      "case $STAND_IN_EXIT in\n"
-	      "term) trap 'exit 0' TERM; while :; do sleep 0.05; done ;;\n"
-	      "deaf) trap '' TERM; while :; do sleep 0.05; done ;;\n"
+	      "term) trap 'exit 0' TERM; while :; do sleep 0.05 3>&-; done ;;\n"
+	      "deaf) trap '' TERM; while :; do sleep 0.05 3>&-; done ;;\n"
 	      "esac\n"
 	      "[ \"$STAND_IN_EXIT\" -ge 0 ] || kill -9 $$\nexit \"$STAND_IN_EXIT\"\n", f);
 	fclose(f);
