@@ -140,21 +140,6 @@ static void apply_guard(struct networks *nets)
 	free(all);
 }
 
-void networks_sync(struct networks *nets)
-{
-	for (struct network *net = nets->list; net; net = net->next) {
-		refresh_members(net);
-		if (net->dm.pid > 0)
-			dnsmasq_update(&net->dm, &net->def, net->members, net->nmembers);
-	}
-	apply_guard(nets);
-}
-
-void networks_set_source(struct networks *nets, const struct networks_source *src)
-{
-	nets->src = *src;
-}
-
 /* ---- Leases ------------------------------------------------------------ */
 
 static bool same_leases(const struct lease *a, size_t na, const struct lease *b, size_t nb)
@@ -232,31 +217,59 @@ static void watch_leases(struct network *net)
 
 static void on_dnsmasq_exit(struct watch *w, uint32_t events);
 
+/*
+ * The library may replace dnsmasq (and its pidfd) in any call, so the loop
+ * lets go of the pidfd before each call and takes the current one after:
+ * a descriptor number it watched is never closed under it.
+ */
+static void unwatch_dnsmasq(struct network *net)
+{
+	if (net->dm_watch.fd >= 0)
+		loop_del(net->nets->loop, &net->dm_watch);
+	net->dm_watch.fd = -1;
+}
+
+static int watch_dnsmasq(struct network *net, pid_t before)
+{
+	int err;
+
+	if (net->dm.pidfd < 0)
+		return 0;
+	if (net->dm.pid != before)
+		net->dm_started_ms = now_ms();
+	net->dm_watch = (struct watch){ .fd = net->dm.pidfd, .fn = on_dnsmasq_exit };
+	err = loop_add(net->nets->loop, &net->dm_watch, EPOLLIN);
+	if (err)
+		net->dm_watch.fd = -1;
+	return err;
+}
+
 static int start_dnsmasq(struct network *net)
 {
 	char dir[PATH_MAX];
 	int err;
 
 	run_dir(net->nets, net->def.name, dir, sizeof(dir));
+	unwatch_dnsmasq(net);
 	err = dnsmasq_start(&net->dm, dir, net->nets->opt.dnsmasq_path, &net->def, net->members,
 			    net->nmembers);
-	if (err)
-		return err;
-	net->dm_started_ms = now_ms();
-	net->dm_watch = (struct watch){ .fd = net->dm.pidfd, .fn = on_dnsmasq_exit };
-	err = loop_add(net->nets->loop, &net->dm_watch, EPOLLIN);
-	if (err) {
-		dnsmasq_stop(&net->dm);
-		net->dm_watch.fd = -1;
-	}
+	if (!err)
+		err = watch_dnsmasq(net, 0);
 	return err;
+}
+
+static void update_dnsmasq(struct network *net)
+{
+	pid_t before = net->dm.pid;
+
+	unwatch_dnsmasq(net);
+	dnsmasq_update(&net->dm, &net->def, net->members, net->nmembers);
+	watch_dnsmasq(net, before);
 }
 
 static void stop_dnsmasq(struct network *net)
 {
-	if (net->dm_watch.fd >= 0)
-		loop_del(net->nets->loop, &net->dm_watch);
-	net->dm_watch.fd = -1;
+	unwatch_dnsmasq(net);
 	dnsmasq_stop(&net->dm);
 }
 
@@ -265,8 +278,7 @@ static void on_dnsmasq_exit(struct watch *w, uint32_t events)
 	struct network *net = container_of(w, struct network, dm_watch);
 
 	(void)events;
-	loop_del(net->nets->loop, w);
-	w->fd = -1;
+	unwatch_dnsmasq(net);
 	if (!dnsmasq_reap(&net->dm))
 		return;
 	net->dm_quick_exits = now_ms() - net->dm_started_ms < DNSMASQ_QUICK_MS ?
@@ -279,7 +291,23 @@ static void on_dnsmasq_exit(struct watch *w, uint32_t events)
 		return;
 	}
 	log_warn("network %s: dnsmasq ended; starting it again", net->def.name);
-	start_dnsmasq(net);
+	refresh_members(net);
+	update_dnsmasq(net);
+}
+
+void networks_sync(struct networks *nets)
+{
+	for (struct network *net = nets->list; net; net = net->next) {
+		refresh_members(net);
+		if (net->dm_quick_exits <= DNSMASQ_QUICK_MAX)
+			update_dnsmasq(net);
+	}
+	apply_guard(nets);
+}
+
+void networks_set_source(struct networks *nets, const struct networks_source *src)
+{
+	nets->src = *src;
 }
 
 /* ---- Bridges and uplinks -------------------------------------------------- */
@@ -359,8 +387,7 @@ static void network_free(struct network *net)
 {
 	if (net->lease_wd >= 0)
 		inotify_rm_watch(net->nets->inotify.fd, net->lease_wd);
-	if (net->dm_watch.fd >= 0)
-		loop_del(net->nets->loop, &net->dm_watch);
+	unwatch_dnsmasq(net);
 	if (net->dm.pidfd >= 0)
 		close(net->dm.pidfd);
 	free(net->members);

@@ -422,9 +422,7 @@ static int start_vmm(struct domain *dom, bool paused)
 	log_info("domain %s (id %u): started corral-vmm, pid %d%s", dom->name, dom->id,
 		 (int)dom->pid, paused ? ", paused" : "");
 	connect_console(dom);
-	err = save_state(dom);
-	sync_networks(r);
-	return err;
+	return save_state(dom);
 }
 
 static void stop_force_timer(struct domain *dom)
@@ -725,6 +723,7 @@ int registry_create(struct registry *r, const char *text, size_t len, const char
 		*json = dry_run ? domain_config_to_json(&dom->dc) : domain_json(dom);
 	if (!err && !dry_run) {
 		link_domain(r, dom);
+		sync_networks(r);
 		return 0;
 	}
 	if (dom)
