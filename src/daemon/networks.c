@@ -51,6 +51,7 @@ struct networks {
 	struct networks_source src;
 	struct network *list;
 	struct watch inotify;		/* the lease files */
+	bool rules_maybe_there;		/* false once a rule set of no network was applied */
 };
 
 static int64_t now_ms(void)
@@ -127,6 +128,11 @@ static void apply_guard(struct networks *nets)
 
 	for (struct network *net = nets->list; net; net = net->next)
 		n++;
+	/* Without networks there is nothing to guard: once the table is gone
+	 * (a previous corrald may have left one), nft is not asked again. */
+	if (!n && !nets->rules_maybe_there)
+		return;
+	nets->rules_maybe_there = n > 0;
 	if (n && !(all = calloc(n, sizeof(*all)))) {
 		log_error("the L2 guard: out of memory; its rules are as they were");
 		return;
@@ -483,6 +489,7 @@ int networks_open(struct networks **out, const struct networks_options *opt, str
 		return -ENOMEM;
 	nets->opt = *opt;
 	nets->loop = loop;
+	nets->rules_maybe_there = true;
 	nets->inotify = (struct watch){ .fn = on_lease_change };
 	nets->inotify.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (nets->inotify.fd < 0 || (err = loop_add(loop, &nets->inotify, EPOLLIN)) < 0) {
