@@ -61,6 +61,12 @@ int parse_uint(const char *text, unsigned max, unsigned *out);
 /* Nanoseconds on CLOCK_MONOTONIC. */
 uint64_t monotonic_ns(void);
 
+/* Milliseconds on CLOCK_MONOTONIC. */
+static inline int64_t monotonic_ms(void)
+{
+	return (int64_t)(monotonic_ns() / 1000000);
+}
+
 /* Length of the valid UTF-8 sequence at s (n >= 1 bytes available), or 0
  * if it is not one (overlong, surrogate, beyond U+10FFFF, truncated). */
 size_t utf8_sequence_len(const unsigned char *s, size_t n);

@@ -54,14 +54,6 @@ struct networks {
 	bool rules_maybe_there;		/* false once a rule set of no network was applied */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void definition_path(const struct networks *nets, const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/networks/%s.cfg", nets->opt.state_dir, name);
@@ -242,7 +234,7 @@ static int watch_dnsmasq(struct network *net, pid_t before)
 	if (net->dm.pidfd < 0)
 		return 0;
 	if (net->dm.pid != before)
-		net->dm_started_ms = now_ms();
+		net->dm_started_ms = monotonic_ms();
 	net->dm_watch = (struct watch){ .fd = net->dm.pidfd, .fn = on_dnsmasq_exit };
 	err = loop_add(net->nets->loop, &net->dm_watch, EPOLLIN);
 	if (err)
@@ -287,7 +279,7 @@ static void on_dnsmasq_exit(struct watch *w, uint32_t events)
 	unwatch_dnsmasq(net);
 	if (!dnsmasq_reap(&net->dm))
 		return;
-	net->dm_quick_exits = now_ms() - net->dm_started_ms < DNSMASQ_QUICK_MS ?
+	net->dm_quick_exits = monotonic_ms() - net->dm_started_ms < DNSMASQ_QUICK_MS ?
 			      net->dm_quick_exits + 1 : 0;
 	if (net->dm_quick_exits > DNSMASQ_QUICK_MAX) {
 		log_error("network %s: dnsmasq ended %u times in a row within %d s; not starting "

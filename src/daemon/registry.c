@@ -81,14 +81,6 @@ const char *domain_state_name(enum domain_state s)
 	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "?";
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void definition_path(const struct registry *r, const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/domains/%s.cfg", r->opt.state_dir, name);
@@ -418,7 +410,7 @@ static int start_vmm(struct domain *dom, bool paused)
 	dom->own_child = true;
 	dom->forced = dom->reboot_requested = false;
 	dom->state = paused ? DOMAIN_PAUSED : DOMAIN_RUNNING;
-	dom->started_ms = now_ms();
+	dom->started_ms = monotonic_ms();
 	log_info("domain %s (id %u): started corral-vmm, pid %d%s", dom->name, dom->id,
 		 (int)dom->pid, paused ? ", paused" : "");
 	connect_console(dom);
@@ -504,7 +496,7 @@ static enum vmm_end how_it_ended(struct domain *dom)
 
 static void restart(struct domain *dom)
 {
-	dom->quick_restarts = now_ms() - dom->started_ms < QUICK_RUN_MS ? dom->quick_restarts + 1 : 0;
+	dom->quick_restarts = monotonic_ms() - dom->started_ms < QUICK_RUN_MS ? dom->quick_restarts + 1 : 0;
 	if (dom->quick_restarts > QUICK_RESTARTS_MAX) {
 		log_error("domain %s stopped %u times within %d s of starting; not restarting it",
 			  dom->name, dom->quick_restarts, QUICK_RUN_MS / 1000);
@@ -1007,7 +999,7 @@ static int adopt(struct registry *r, const char *name)
 		return 0;
 	dom->id = (unsigned)id;
 	dom->pid = pid;
-	dom->started_ms = now_ms();
+	dom->started_ms = monotonic_ms();
 	name_taps(dom);
 	dom->exit_watch = (struct watch){ .fd = -1, .fn = on_vmm_exit };
 	if (pid > 0 && runs_vmm(r, pid))

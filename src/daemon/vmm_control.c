@@ -34,14 +34,6 @@ static int connect_to(const char *path)
 	return fd;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads up to the first newline within the deadline; NUL-terminates. */
 static int read_line(int fd, char *buf, size_t size, int64_t deadline)
 {
@@ -49,7 +41,7 @@ static int read_line(int fd, char *buf, size_t size, int64_t deadline)
 
 	while (!memchr(buf, '\n', len)) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - monotonic_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -101,7 +93,7 @@ static int parse_reply(const char *path, const char *cmd, const char *line, json
 int vmm_control(const char *path, const char *cmd, json_t **reply)
 {
 	char request[64], line[REPLY_MAX];
-	int64_t deadline = now_ms() + VMM_CONTROL_TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + VMM_CONTROL_TIMEOUT_MS;
 	int n = snprintf(request, sizeof(request), "{\"cmd\": \"%s\"}\n", cmd);
 	int fd = connect_to(path), err;
 

@@ -117,26 +117,39 @@ static int key_uplink(struct reader *r, const char *key, const struct xlcfg_valu
 	return take_ifname(r, key, v, r->def->uplink);
 }
 
+/* The address before `sep` in v's text ("192.168.42.18" of
+ * "192.168.42.18/24"); *rest is what follows sep, NULL if there is no sep
+ * (and then nothing is reported: the caller says what the value must be). */
+static int ipv4_before(struct reader *r, const char *key, const struct xlcfg_value *v, char sep,
+		       struct in_addr *out, const char **rest)
+{
+	char ip[INET_ADDRSTRLEN + 1];
+	const char *at = strchr(v->text, sep);
+
+	*rest = NULL;
+	if (!at || (size_t)(at - v->text) >= sizeof(ip))
+		return 0;
+	memcpy(ip, v->text, (size_t)(at - v->text));
+	ip[at - v->text] = '\0';
+	*rest = at + 1;
+	return take_ipv4(r, key, v, ip, out);
+}
+
 /* address = "192.168.42.18/24" */
 static int key_address(struct reader *r, const char *key, const struct xlcfg_value *v)
 {
-	char ip[INET_ADDRSTRLEN + 1];
-	const char *slash;
+	const char *prefix_text;
 	unsigned prefix;
 	int err = want_string(r, key, v);
 
+	if (!err)
+		err = ipv4_before(r, key, v, '/', &r->def->address, &prefix_text);
 	if (err)
 		return err;
-	slash = strchr(v->text, '/');
-	if (!slash || (size_t)(slash - v->text) >= sizeof(ip))
+	if (!prefix_text)
 		return xlcfg_value_error(r->d, v, "address '%s' must be ADDRESS/PREFIX, e.g. "
 					 "\"192.168.42.18/24\"", v->text);
-	memcpy(ip, v->text, (size_t)(slash - v->text));
-	ip[slash - v->text] = '\0';
-	err = take_ipv4(r, key, v, ip, &r->def->address);
-	if (err)
-		return err;
-	if (parse_uint(slash + 1, 30, &prefix) || prefix < 8)
+	if (parse_uint(prefix_text, 30, &prefix) || prefix < 8)
 		return xlcfg_value_error(r->d, v, "address '%s': the prefix must be 8 to 30",
 					 v->text);
 	r->def->prefix = prefix;
@@ -147,21 +160,17 @@ static int key_address(struct reader *r, const char *key, const struct xlcfg_val
 /* dhcp_range = "192.168.42.100-192.168.42.199" */
 static int key_dhcp_range(struct reader *r, const char *key, const struct xlcfg_value *v)
 {
-	char first[INET_ADDRSTRLEN + 1];
-	const char *dash;
+	const char *last;
 	int err = want_string(r, key, v);
 
+	if (!err)
+		err = ipv4_before(r, key, v, '-', &r->def->range_first, &last);
 	if (err)
 		return err;
-	dash = strchr(v->text, '-');
-	if (!dash || (size_t)(dash - v->text) >= sizeof(first))
+	if (!last)
 		return xlcfg_value_error(r->d, v, "dhcp_range '%s' must be FIRST-LAST, e.g. "
 					 "\"192.168.42.100-192.168.42.199\"", v->text);
-	memcpy(first, v->text, (size_t)(dash - v->text));
-	first[dash - v->text] = '\0';
-	err = take_ipv4(r, key, v, first, &r->def->range_first);
-	if (!err)
-		err = take_ipv4(r, key, v, dash + 1, &r->def->range_last);
+	err = take_ipv4(r, key, v, last, &r->def->range_last);
 	if (err)
 		return err;
 	if (host_order(r->def->range_first) > host_order(r->def->range_last))

@@ -9,7 +9,10 @@
 #ifndef CORRAL_TESTS_TEST_H
 #define CORRAL_TESTS_TEST_H
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_current_failed;
@@ -46,6 +49,20 @@ static inline void test_run(const char *name, void (*fn)(void))
 		test_failures++;
 	printf("%s %d - %s\n", test_current_failed ? "not ok" : "ok", test_count, name);
 	fflush(stdout);
+}
+
+/* Runs a shell command built from a format (ip(8) and such, to set up or
+ * look at what the code under test made); true if it exited 0. */
+__attribute__((format(printf, 1, 2)))
+static inline bool test_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0;
 }
 
 static inline int test_done(void)

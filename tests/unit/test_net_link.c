@@ -31,19 +31,6 @@
 #define BRIDGE "cbr0"
 #define TAP "vif3.0"
 
-/* Runs a shell command built from a format; true if it exited 0. */
-__attribute__((format(printf, 1, 2)))
-static bool run(const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0;
-}
-
 /* /sys/class/net/NAME/FILE as a number, or -1. */
 static long sys_number(const char *name, const char *file)
 {
@@ -176,11 +163,11 @@ static void address_add_sets_broadcast_and_again_succeeds(void)
 	inet_pton(AF_INET, "10.9.8.1", &a);
 	inet_pton(AF_INET, "10.9.7.1", &b);
 	CHECK_EQ(link_addr_add(BRIDGE, a, 24), 0);
-	CHECK(run("ip -4 -o addr show dev " BRIDGE " | "
+	CHECK(test_sh("ip -4 -o addr show dev " BRIDGE " | "
 		  "grep -q 'inet 10.9.8.1/24 brd 10.9.8.255 scope global'"));
 	CHECK_EQ(link_addr_add(BRIDGE, a, 24), 0);
 	CHECK_EQ(link_addr_add(BRIDGE, b, 32), 0);
-	CHECK(run("ip -4 -o addr show dev " BRIDGE " | grep -q 'inet 10.9.7.1/32 scope global'"));
+	CHECK(test_sh("ip -4 -o addr show dev " BRIDGE " | grep -q 'inet 10.9.7.1/32 scope global'"));
 	CHECK_EQ(link_addr_add(BRIDGE, b, 33), -EINVAL);
 	CHECK_EQ(link_addr_add("nosuch0", a, 24), -ENODEV);
 }
@@ -266,7 +253,7 @@ static void set_master_to_a_non_bridge_fails(void)
 	int fd = open_tap();
 
 	CHECK(fd >= 0);
-	CHECK(run("ip link add cve0 type veth peer name cve1"));
+	CHECK(test_sh("ip link add cve0 type veth peer name cve1"));
 	CHECK(link_set_master(TAP, "cve0") < 0);
 	CHECK(link_set_master(TAP, "lo") < 0);
 	CHECK_EQ(link_set_master(TAP, "nosuch0"), -ENODEV);

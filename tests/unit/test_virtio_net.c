@@ -42,19 +42,6 @@
 
 static char tap_name[IFNAMSIZ], tap2_name[IFNAMSIZ], bridge_name[IFNAMSIZ];
 
-/* Runs a shell command built from a format; true if it exited 0. */
-__attribute__((format(printf, 1, 2)))
-static bool run(const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0;
-}
-
 static bool parse_ok(const char *spec, struct virtio_net_options *opt)
 {
 	return virtio_net_parse(spec, opt) == 0;
@@ -333,7 +320,7 @@ static int open_tap(const char *name, short flags)
 static void del_link(const char *name)
 {
 	if (if_exists(name))
-		run("ip link del %s 2>/dev/null", name);
+		test_sh("ip link del %s 2>/dev/null", name);
 }
 
 static void tap_by_name_is_created_up_with_vnet_headers(void)
@@ -358,7 +345,7 @@ static void persistent_tap_is_attached_and_stays(void)
 	char spec[64];
 	struct virtio_net *net;
 
-	CHECK(run("ip tuntap add dev %s mode tap vnet_hdr", tap_name));
+	CHECK(test_sh("ip tuntap add dev %s mode tap vnet_hdr", tap_name));
 	snprintf(spec, sizeof(spec), "tap=%s", tap_name);
 	net = create(spec);
 	CHECK(net);
@@ -367,7 +354,7 @@ static void persistent_tap_is_attached_and_stays(void)
 	CHECK(if_exists(tap_name));
 	/* Made without vnet_hdr it works as well: the flag is per open. */
 	del_link(tap_name);
-	CHECK(run("ip tuntap add dev %s mode tap", tap_name));
+	CHECK(test_sh("ip tuntap add dev %s mode tap", tap_name));
 	net = create(spec);
 	CHECK(net);
 	virtio_net_destroy(net);
@@ -392,7 +379,7 @@ static void name_of_a_non_tap_is_refused(void)
 {
 	char spec[64];
 
-	CHECK(run("ip tuntap add dev %s mode tun", tap_name));
+	CHECK(test_sh("ip tuntap add dev %s mode tun", tap_name));
 	snprintf(spec, sizeof(spec), "tap=%s", tap_name);
 	CHECK(!create(spec));
 	del_link(tap_name);
@@ -404,7 +391,7 @@ static void tap_is_attached_to_the_bridge(void)
 	char spec[96];
 	struct virtio_net *net, *again;
 
-	CHECK(run("ip link add %s type bridge", bridge_name));
+	CHECK(test_sh("ip link add %s type bridge", bridge_name));
 	snprintf(spec, sizeof(spec), "tap=%s,bridge=%s", tap_name, bridge_name);
 	net = create(spec);
 	CHECK(net);
@@ -413,8 +400,8 @@ static void tap_is_attached_to_the_bridge(void)
 	CHECK(!if_exists(tap_name));
 
 	/* A persistent tap already in the bridge is fine too. */
-	CHECK(run("ip tuntap add dev %s mode tap vnet_hdr", tap_name));
-	CHECK(run("ip link set %s master %s", tap_name, bridge_name));
+	CHECK(test_sh("ip tuntap add dev %s mode tap vnet_hdr", tap_name));
+	CHECK(test_sh("ip link set %s master %s", tap_name, bridge_name));
 	again = create(spec);
 	CHECK(again);
 	CHECK(in_bridge(tap_name, bridge_name));
@@ -462,10 +449,10 @@ static void tap_in_another_bridge_is_an_error(void)
 {
 	char spec[96];
 
-	CHECK(run("ip link add %s type bridge", bridge_name));
-	CHECK(run("ip link add %s type bridge", tap2_name));
-	CHECK(run("ip tuntap add dev %s mode tap vnet_hdr", tap_name));
-	CHECK(run("ip link set %s master %s", tap_name, tap2_name));
+	CHECK(test_sh("ip link add %s type bridge", bridge_name));
+	CHECK(test_sh("ip link add %s type bridge", tap2_name));
+	CHECK(test_sh("ip tuntap add dev %s mode tap vnet_hdr", tap_name));
+	CHECK(test_sh("ip link set %s master %s", tap_name, tap2_name));
 	snprintf(spec, sizeof(spec), "tap=%s,bridge=%s", tap_name, bridge_name);
 	CHECK(!create(spec));
 	del_link(tap_name);
@@ -966,7 +953,7 @@ static void deleting_the_tap_takes_the_link_down(void)
 	struct virtq_used_elem e;
 
 	CHECK(e2e_setup(F_STATUS));
-	CHECK(run("ip link del %s", tap_name));
+	CHECK(test_sh("ip link del %s", tap_name));
 	CHECK(vdrv_take_irqs(&drv, CONFIGV, WAIT_MS) >= 1);
 	vdrv_device_config(&drv, 6, status, sizeof(status));
 	CHECK_EQ(io_data_get(status, 2), 0);
