@@ -311,6 +311,22 @@ static void the_seed_as_written_is_refused_as_python(void)
 	CHECK(said("jabberwock.cfg:9:7: error", "Python"));
 }
 
+static void dns_aliases_are_dns_labels(void)
+{
+	CHECK_EQ(build(MINIMAL "dns_aliases = ['yum', 'ldap', 'kdc']\n", false), 0);
+	CHECK_EQ(dc.ndns_aliases, 3);
+	CHECK(dc.ndns_aliases == 3 && !strcmp(dc.dns_aliases[2], "kdc"));
+	domain_config_free(&dc);
+	CHECK_EQ(build(MINIMAL "dns_aliases = 'yum'\n", false), 0);
+	CHECK_EQ(dc.ndns_aliases, 1);
+	domain_config_free(&dc);
+	CHECK_EQ(build(MINIMAL "dns_aliases = ['yum', 'l_dap', 'YUM']\n", false), -EINVAL);
+	CHECK(said("t.cfg:3:23: error: dns_aliases: 'l_dap' is not a DNS label", NULL));
+	CHECK(said("t.cfg:3:32: error: dns_aliases: 'YUM' is given twice", NULL));
+	CHECK_EQ(build(MINIMAL "dns_aliases = [3]\n", false), -EINVAL);
+	CHECK(said("t.cfg:3:16: error: dns_aliases must be a string, not a number", NULL));
+}
+
 static void json_carries_the_domain(void)
 {
 	CHECK_EQ(build(MINIMAL "vif = ['mac=00:16:3e:0a:0b:0c,bridge=br0']\n"
@@ -351,6 +367,7 @@ int main(void)
 	RUN(unknown_keys_warn_and_xm_keys_get_a_hint);
 	RUN(the_seed_domain_parses_into_the_right_domain);
 	RUN(the_seed_as_written_is_refused_as_python);
+	RUN(dns_aliases_are_dns_labels);
 	RUN(json_carries_the_domain);
 	diag_free(&d);
 	return test_done();
