@@ -1,2 +1,607 @@
-#include "net/guard.h"  /* placeholder: being written */
-int net_placeholder_guard;
+#include "net/guard.h"
+
+#include "common/log.h"
+#include "common/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <nftables/libnftables.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "NET/port/IFNAME" with both at IFNAMSIZ - 1: the longest chain or counter prefix. */
+#define GUARD_PREFIX_MAX (2 * IFNAMSIZ + sizeof("/port/"))
+
+/* The counters of each port and of each uplink, in the order of their rules. */
+static const char *const port_counters[] = { "vlan", "mac", "arp", "ip", "dhcp_server" };
+static const char *const uplink_counters[] = { "dhcp_in", "dhcp_out", "dns_out", "discovery_out" };
+
+/* The ports (as `meta l4proto . th port` set elements) of each protocol
+ * keep_inside can name; see enum net_discovery. */
+static const struct {
+	unsigned bit;
+	const char *elements;
+} discovery_ports[] = {
+	{ NET_DISCOVERY_MDNS, "udp . 5353" },
+	{ NET_DISCOVERY_LLMNR, "udp . 5355, tcp . 5355" },
+	{ NET_DISCOVERY_SSDP, "udp . 1900" },
+	{ NET_DISCOVERY_NETBIOS, "udp . 137, udp . 138, tcp . 139" },
+};
+
+/* The table's text being written. */
+struct ruleset {
+	FILE *f;				/* an open_memstream */
+	const struct guard_counter *prev;	/* sorted by name */
+	size_t nprev;
+};
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every interface the rules name: bridges, uplinks, taps. names has room
+ * for 2 per network and 1 per member. */
+static size_t collect_names(const struct guard_net *nets, size_t n, const char **names)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		names[count++] = nets[i].def->name;
+		if (nets[i].def->uplink[0])
+			names[count++] = nets[i].def->uplink;
+		for (size_t j = 0; j < nets[i].nmembers; j++)
+			if (nets[i].members[j].ifname)
+				names[count++] = nets[i].members[j].ifname;
+	}
+	return count;
+}
+
+/* Every name must be an nft identifier (net_ifname_ok), so that it can
+ * neither break the syntax nor make two counters' names meet; and every
+ * interface must be in one place only, or nft would quietly merge two
+ * ports' chains into one. */
+static int check_names(const struct guard_net *nets, size_t n)
+{
+	size_t max = 0, count;
+	const char **names;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++)
+		max += 2 + nets[i].nmembers;
+	if (max == 0)
+		return 0;
+	names = calloc(max, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	count = collect_names(nets, n, names);
+	for (size_t i = 0; i < count && !err; i++)
+		if (!net_ifname_ok(names[i])) {
+			log_error("guard: '%s' cannot be named in nftables rules", names[i]);
+			err = -EINVAL;
+		}
+	qsort(names, count, sizeof(*names), cmp_names);
+	for (size_t i = 1; i < count && !err; i++)
+		if (strcmp(names[i - 1], names[i]) == 0) {
+			log_error("guard: interface %s is in two places", names[i]);
+			err = -EINVAL;
+		}
+	free(names);
+	return err;
+}
+
+static size_t running_members(const struct guard_net *gn)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < gn->nmembers; i++)
+		count += gn->members[i].ifname != NULL;
+	return count;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct guard_counter *)a)->name,
+		      ((const struct guard_counter *)b)->name);
+}
+
+static const struct guard_counter *find_prev(const struct ruleset *rs, const char *name)
+{
+	struct guard_counter key;
+
+	if (rs->nprev == 0)
+		return NULL;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, rs->prev, rs->nprev, sizeof(key), by_name);
+}
+
+static void declare_counter(struct ruleset *rs, const char *prefix, const char *kind)
+{
+	char name[sizeof(((struct guard_counter *)0)->name)];
+	const struct guard_counter *c;
+
+	snprintf(name, sizeof(name), "%s/%s", prefix, kind);
+	c = find_prev(rs, name);
+	fprintf(rs->f, "\tcounter %s { packets %" PRIu64 " bytes %" PRIu64 " }\n", name,
+		c ? c->packets : 0, c ? c->bytes : 0);
+}
+
+static void declare_counters(struct ruleset *rs, const char *prefix, const char *const *kinds,
+			     size_t nkinds)
+{
+	for (size_t i = 0; i < nkinds; i++)
+		declare_counter(rs, prefix, kinds[i]);
+}
+
+/* Every counter of one network, before the rules that name them. */
+static void net_counters(struct ruleset *rs, const struct guard_net *gn)
+{
+	const char *net = gn->def->name;
+	char prefix[GUARD_PREFIX_MAX];
+
+	declare_counter(rs, net, "isolation");
+	if (gn->def->uplink[0]) {
+		snprintf(prefix, sizeof(prefix), "%s/uplink", net);
+		declare_counters(rs, prefix, uplink_counters, ARRAY_SIZE(uplink_counters));
+	}
+	for (size_t i = 0; i < gn->nmembers; i++) {
+		if (!gn->members[i].ifname)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s/port/%s", net, gn->members[i].ifname);
+		declare_counters(rs, prefix, port_counters, ARRAY_SIZE(port_counters));
+	}
+}
+
+/* The address rules of a port whose member has an address. */
+static void port_address_rules(FILE *f, const char *chain, struct in_addr addr)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	/* 0.0.0.0: an ARP probe, which checks that an address is free before
+	 * it is taken (RFC 5227 2.1.1). */
+	fprintf(f, "\t\tarp saddr ip != 0.0.0.0 arp saddr ip != %s counter name %s/arp drop\n", ip,
+		chain);
+	/* A DHCP client asks from 0.0.0.0 until it has a lease (RFC 2131
+	 * 4.1), and may have lost the one we know of. */
+	fputs("\t\tip saddr 0.0.0.0 udp sport 68 udp dport 67 return\n", f);
+	fprintf(f, "\t\tip saddr != %s counter name %s/ip drop\n", ip, chain);
+}
+
+/* Frames from a domain: what it may send. Its rules use no anonymous sets
+ * ({ a, b }): the kernel makes each one a set of the table, found by a walk
+ * of all the others, which made a thousand ports take seconds to apply. */
+static void port_chain(FILE *f, const struct net_def *def, const struct net_member *m)
+{
+	const uint8_t *a = m->mac;
+	char chain[GUARD_PREFIX_MAX], mac[18];
+
+	snprintf(chain, sizeof(chain), "%s/port/%s", def->name, m->ifname);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]);
+	fprintf(f, "\tchain %s {\n", chain);
+	/* A tagged frame would reach whatever VLAN the uplink's segment
+	 * gives that tag, past rules written for the untagged network. */
+	fprintf(f, "\t\tether type 8021q counter name %s/vlan drop\n", chain);
+	fprintf(f, "\t\tether type 8021ad counter name %s/vlan drop\n", chain);
+	fprintf(f, "\t\tether saddr != %s counter name %s/mac drop\n", mac, chain);
+	/* ARP carries its own sender MAC, which is what neighbours learn. */
+	fprintf(f, "\t\tarp saddr ether != %s counter name %s/arp drop\n", mac, chain);
+	if (m->has_ip)
+		port_address_rules(f, chain, m->ip);
+	/* Server to client: DHCP 67 to 68, DHCPv6 547 to 546. */
+	if (!def->dhcp_servers) {
+		fprintf(f, "\t\tudp sport 67 counter name %s/dhcp_server drop\n", chain);
+		fprintf(f, "\t\tudp sport 547 counter name %s/dhcp_server drop\n", chain);
+	}
+	fputs("\t}\n", f);
+}
+
+/* Frames coming in by the uplink: the LAN's DHCP is not the network's. */
+static void uplink_in_chain(FILE *f, const char *net)
+{
+	fprintf(f, "\tchain %s/uplink/in {\n", net);
+	fprintf(f, "\t\tudp dport { 67, 68, 546, 547 } counter name %s/uplink/dhcp_in drop\n", net);
+	fputs("\t}\n", f);
+}
+
+/* Discovery leaves neither as a query (to the protocol's port) nor as an
+ * answer (from it: SSDP, LLMNR and legacy mDNS answer by unicast to the
+ * asker's port). */
+static void discovery_rules(FILE *f, const struct net_def *def)
+{
+	static const char *const directions[] = { "dport", "sport" };
+	char elements[128] = "";
+	const char *sep = "";
+
+	for (size_t i = 0; i < ARRAY_SIZE(discovery_ports); i++)
+		if (def->keep_inside & discovery_ports[i].bit) {
+			snprintf(elements + strlen(elements), sizeof(elements) - strlen(elements),
+				 "%s%s", sep, discovery_ports[i].elements);
+			sep = ", ";
+		}
+	if (!elements[0])
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(directions); i++)
+		fprintf(f, "\t\tmeta l4proto . th %s { %s } counter name %s/uplink/discovery_out drop\n",
+			directions[i], elements, def->name);
+}
+
+/* Frames leaving by the uplink, forwarded or the host's own. */
+static void uplink_out_chain(FILE *f, const struct net_def *def)
+{
+	char host[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &def->address, host, sizeof(host));
+	fprintf(f, "\tchain %s/uplink/out {\n", def->name);
+	fprintf(f, "\t\tudp dport { 67, 68, 546, 547 } counter name %s/uplink/dhcp_out drop\n",
+		def->name);
+	/* dnsmasq answers on the bridge, which the uplink's LAN shares. */
+	fprintf(f, "\t\tip saddr %s meta l4proto { tcp, udp } th sport 53 "
+		"counter name %s/uplink/dns_out drop\n", host, def->name);
+	discovery_rules(f, def);
+	fputs("\t}\n", f);
+}
+
+static void net_chains(FILE *f, const struct guard_net *gn)
+{
+	for (size_t i = 0; i < gn->nmembers; i++)
+		if (gn->members[i].ifname)
+			port_chain(f, gn->def, &gn->members[i]);
+	if (gn->def->uplink[0]) {
+		uplink_in_chain(f, gn->def->name);
+		uplink_out_chain(f, gn->def);
+	}
+}
+
+/* A hook has a cost for every frame even with no rules in it: base chains
+ * are made only when they have something to do. */
+static void base_chain_start(FILE *f, const char *hook)
+{
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy accept;\n", hook,
+		hook);
+}
+
+/* Sends each frame from a port to its port's chain: one map lookup,
+ * however many ports there are. */
+static void prerouting_chain(FILE *f, const struct guard_net *nets, size_t n)
+{
+	size_t ports = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ports += running_members(&nets[i]) + (nets[i].def->uplink[0] != '\0');
+	if (!ports)
+		return;
+	base_chain_start(f, "prerouting");
+	fputs("\t\tiifname vmap {\n", f);
+	for (size_t i = 0; i < n; i++) {
+		const struct net_def *def = nets[i].def;
+
+		if (def->uplink[0])
+			fprintf(f, "\t\t\t\"%s\" : jump %s/uplink/in,\n", def->uplink, def->name);
+		for (size_t j = 0; j < nets[i].nmembers; j++)
+			if (nets[i].members[j].ifname)
+				fprintf(f, "\t\t\t\"%s\" : jump %s/port/%s,\n", nets[i].members[j].ifname,
+					def->name, nets[i].members[j].ifname);
+	}
+	fputs("\t\t}\n\t}\n", f);
+}
+
+/* Postrouting rather than forward: it also sees the host's own frames. */
+static void postrouting_chain(FILE *f, const struct guard_net *nets, size_t n)
+{
+	size_t uplinks = 0;
+
+	for (size_t i = 0; i < n; i++)
+		uplinks += nets[i].def->uplink[0] != '\0';
+	if (!uplinks)
+		return;
+	base_chain_start(f, "postrouting");
+	fputs("\t\toifname vmap {\n", f);
+	for (size_t i = 0; i < n; i++)
+		if (nets[i].def->uplink[0])
+			fprintf(f, "\t\t\t\"%s\" : jump %s/uplink/out,\n", nets[i].def->uplink,
+				nets[i].def->name);
+	fputs("\t\t}\n\t}\n", f);
+}
+
+static void port_set(FILE *f, const struct guard_net *gn)
+{
+	const char *sep = "{ ";
+
+	for (size_t i = 0; i < gn->nmembers; i++) {
+		if (!gn->members[i].ifname)
+			continue;
+		fprintf(f, "%s\"%s\"", sep, gn->members[i].ifname);
+		sep = ", ";
+	}
+	fputs(" }", f);
+}
+
+static bool isolating(const struct guard_net *gn)
+{
+	return gn->def->isolated && running_members(gn) > 0;
+}
+
+/* Isolation: forwarding is within one bridge, so one rule per isolated
+ * network (two set lookups) sees every domain-to-domain frame. Frames to
+ * the host take the input hook and to the uplink fail the oifname match. */
+static void forward_chain(FILE *f, const struct guard_net *nets, size_t n)
+{
+	size_t isolated = 0;
+
+	for (size_t i = 0; i < n; i++)
+		isolated += isolating(&nets[i]);
+	if (!isolated)
+		return;
+	base_chain_start(f, "forward");
+	for (size_t i = 0; i < n; i++) {
+		if (!isolating(&nets[i]))
+			continue;
+		fputs("\t\tiifname ", f);
+		port_set(f, &nets[i]);
+		fputs(" oifname ", f);
+		port_set(f, &nets[i]);
+		fprintf(f, " counter name %s/isolation drop\n", nets[i].def->name);
+	}
+	fputs("\t}\n", f);
+}
+
+/* Declaring the table first makes its deletion succeed when it is absent;
+ * the whole text is one transaction. */
+static void write_ruleset(struct ruleset *rs, const struct guard_net *nets, size_t n)
+{
+	FILE *f = rs->f;
+
+	fputs("table bridge " GUARD_TABLE "\ndelete table bridge " GUARD_TABLE "\n", f);
+	if (n == 0)
+		return;
+	fputs("table bridge " GUARD_TABLE " {\n", f);
+	for (size_t i = 0; i < n; i++)
+		net_counters(rs, &nets[i]);
+	for (size_t i = 0; i < n; i++)
+		net_chains(f, &nets[i]);
+	prerouting_chain(f, nets, n);
+	postrouting_chain(f, nets, n);
+	forward_chain(f, nets, n);
+	fputs("}\n", f);
+}
+
+/* prev in an order bsearch() can use. */
+static struct guard_counter *sorted_copy(const struct guard_counter *prev, size_t nprev)
+{
+	struct guard_counter *copy = calloc(nprev, sizeof(*copy));
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, prev, nprev * sizeof(*copy));
+	qsort(copy, nprev, sizeof(*copy), by_name);
+	return copy;
+}
+
+int guard_ruleset(const struct guard_net *nets, size_t n, const struct guard_counter *prev,
+		  size_t nprev, char **text)
+{
+	struct guard_counter *sorted = NULL;
+	struct ruleset rs = { .nprev = nprev };
+	size_t len;
+	bool failed;
+	int err;
+
+	*text = NULL;
+	err = check_names(nets, n);
+	if (err)
+		return err;
+	if (nprev && !(sorted = sorted_copy(prev, nprev)))
+		return -ENOMEM;
+	rs.prev = sorted;
+	rs.f = open_memstream(text, &len);
+	failed = !rs.f;
+	if (rs.f) {
+		write_ruleset(&rs, nets, n);
+		failed = ferror(rs.f);
+		failed |= fclose(rs.f) != 0;
+	}
+	free(sorted);
+	if (failed) {
+		free(*text);
+		*text = NULL;
+		log_error("guard: out of memory writing the rules");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A libnftables context whose output and errors go to buffers. */
+static struct nft_ctx *nft_open(unsigned output_flags)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!nft) {
+		log_error("guard: cannot make an nftables context");
+		return NULL;
+	}
+	nft_ctx_output_set_flags(nft, output_flags);
+	if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft)) {
+		log_error("guard: cannot buffer nftables' output");
+		nft_ctx_free(nft);
+		return NULL;
+	}
+	return nft;
+}
+
+/* Runs `cmd`; on failure logs nft's complaint after `what`. libnftables
+ * keeps no error code (errno after a failure is as often a leftover
+ * EAGAIN from its last netlink read as the kernel's answer), so its
+ * message is what says why, and the code is -EIO. */
+static int nft_run(struct nft_ctx *nft, const char *cmd, const char *what)
+{
+	const char *msg, *next;
+	size_t len;
+
+	if (nft_run_cmd_from_buffer(nft, cmd) == 0)
+		return 0;
+	msg = nft_ctx_get_error_buffer(nft);
+	msg = msg ? msg : "";
+	/* The first error and the line it points at: a refused transaction
+	 * repeats the same error for every command in it. */
+	next = strstr(msg + (*msg != '\0'), "\nError: ");
+	len = next ? (size_t)(next - msg) : strlen(msg);
+	while (len && msg[len - 1] == '\n')
+		len--;
+	log_error("guard: %s: %.*s", what, (int)len, msg);
+	return -EIO;
+}
+
+/* Copies `c`, a counter from `nft -j list counters`, into *out if it is
+ * one of our table's. */
+static bool take_counter(const json_t *c, struct guard_counter *out)
+{
+	const char *table = json_string_value(json_object_get(c, "table"));
+	const char *name = json_string_value(json_object_get(c, "name"));
+
+	if (!table || strcmp(table, GUARD_TABLE) != 0 || !name || strlen(name) >= sizeof(out->name))
+		return false;
+	strcpy(out->name, name);
+	/* jansson reads integers as signed 64-bit: 2^63 bytes is far off. */
+	out->packets = (uint64_t)json_integer_value(json_object_get(c, "packets"));
+	out->bytes = (uint64_t)json_integer_value(json_object_get(c, "bytes"));
+	return true;
+}
+
+static int parse_counters(const char *text, struct guard_counter **out, size_t *n)
+{
+	json_t *root = json_loads(text, 0, NULL);
+	json_t *items = json_object_get(root, "nftables");
+	json_t *item;
+	size_t i;
+
+	if (!json_is_array(items)) {
+		log_error("guard: nft listed the counters in a form we do not know");
+		json_decref(root);
+		return -EPROTO;
+	}
+	/* Room for one more than needed, so that calloc never sees 0. */
+	*out = calloc(json_array_size(items) + 1, sizeof(**out));
+	if (!*out) {
+		json_decref(root);
+		return -ENOMEM;
+	}
+	json_array_foreach(items, i, item)
+		*n += take_counter(json_object_get(item, "counter"), &(*out)[*n]);
+	json_decref(root);
+	return 0;
+}
+
+/* Every counter in our table (none if there is no table). */
+static int read_counters(struct guard_counter **out, size_t *n)
+{
+	struct nft_ctx *nft = nft_open(NFT_CTX_OUTPUT_JSON);
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (!nft)
+		return -ENOMEM;
+	/* The family's counters, not the table's: no error if it is absent. */
+	err = nft_run(nft, "list counters bridge", "reading the guard's counters");
+	if (!err)
+		err = parse_counters(nft_ctx_get_output_buffer(nft), out, n);
+	nft_ctx_free(nft);
+	return err;
+}
+
+static int run_ruleset(const char *text)
+{
+	struct nft_ctx *nft = nft_open(0);
+	int err;
+
+	if (!nft)
+		return -ENOMEM;
+	err = nft_run(nft, text, "replacing table bridge " GUARD_TABLE);
+	nft_ctx_free(nft);
+	return err;
+}
+
+int guard_apply(const struct guard_net *nets, size_t n)
+{
+	struct guard_counter *prev = NULL;
+	size_t nprev = 0;
+	char *text;
+	int err;
+
+	/* What is counted between this read and the replacement is lost: a
+	 * counter cannot move from one table to another. */
+	if (n && read_counters(&prev, &nprev) < 0)
+		log_warn("guard: the counters start again from 0");
+	err = guard_ruleset(nets, n, prev, nprev, &text);
+	free(prev);
+	if (err)
+		return err;
+	err = run_ruleset(text);
+	free(text);
+	return err;
+}
+
+static json_t *counter_json(const struct guard_counter *c)
+{
+	return json_pack("{s:I,s:I}", "packets", (json_int_t)c->packets, "bytes",
+			 (json_int_t)c->bytes);
+}
+
+/* obj[key], an object, made if it is not there; NULL on ENOMEM. */
+static json_t *child(json_t *obj, const char *key)
+{
+	json_t *c = json_object_get(obj, key);
+
+	if (!c && json_object_set_new(obj, key, c = json_object()) < 0)
+		return NULL;
+	return c;
+}
+
+/* Puts counter c, whose name is `rest` after "NET/", in the network's
+ * JSON; names this version does not know are left out. 0 or -ENOMEM. */
+static int place_counter(json_t *net, const char *rest, const struct guard_counter *c)
+{
+	char ifname[IFNAMSIZ];
+	const char *kind;
+
+	if (strcmp(rest, "isolation") == 0)
+		return json_object_set_new(net, rest, counter_json(c)) ? -ENOMEM : 0;
+	if (strncmp(rest, "uplink/", 7) == 0)
+		return json_object_set_new(child(net, "uplink"), rest + 7, counter_json(c)) ? -ENOMEM : 0;
+	if (strncmp(rest, "port/", 5) != 0)
+		return 0;
+	kind = strchr(rest + 5, '/');
+	if (!kind || kind - (rest + 5) >= IFNAMSIZ)
+		return 0;
+	snprintf(ifname, sizeof(ifname), "%.*s", (int)(kind - (rest + 5)), rest + 5);
+	return json_object_set_new(child(child(net, "ports"), ifname), kind + 1, counter_json(c)) ?
+		-ENOMEM : 0;
+}
+
+json_t *guard_counters_json(const char *name)
+{
+	struct guard_counter *c;
+	size_t n, len = strlen(name);
+	json_t *net = NULL;
+	int err = read_counters(&c, &n);
+
+	for (size_t i = 0; i < n && !err; i++) {
+		if (strncmp(c[i].name, name, len) != 0 || c[i].name[len] != '/')
+			continue;
+		if (!net && !(net = json_pack("{s:{}}", "ports")))
+			err = -ENOMEM;
+		else
+			err = place_counter(net, c[i].name + len + 1, &c[i]);
+	}
+	free(c);
+	if (err) {
+		log_error("guard: cannot report the counters of network %s", name);
+		json_decref(net);
+		return NULL;
+	}
+	return net;
+}

@@ -4,18 +4,33 @@
  * domains honest. They live in one table, "bridge corral", that holds every
  * managed network's rules and nothing else; guard_apply() replaces it as a
  * whole in one transaction, so a half-applied rule set is never seen.
+ * corrald calls it whenever a network, a member's tap or a member's address
+ * changes, with every managed network at once.
  *
  * For each network:
  *  - its uplink port: DHCP (UDP 67/68, DHCPv6 546/547) neither leaves nor
  *    enters; DNS answered by the host (source port 53 from its address)
- *    never leaves; the keep_inside discovery protocols do not leave;
+ *    never leaves; the keep_inside discovery protocols do not leave (their
+ *    queries nor their answers: destination or source port);
  *  - each domain port (a member with an ifname): frames must carry the
  *    member's MAC; IPv4 and ARP must carry its address once it has one
  *    (DHCP from 0.0.0.0 and ARP probes are let through); no VLAN tags; no
  *    DHCP server answers unless the network allows domains to serve DHCP;
  *  - isolated networks: nothing passes from one domain port to another.
+ * The cost per frame does not grow with the number of domains: a frame
+ * finds its port's rules through one verdict-map lookup on its interface.
+ *
  * Every drop is counted in a named counter, which survives a replacement of
- * the table (its values are carried into the new one).
+ * the table (its values are carried into the new one). Names are paths
+ * under the network's name, with '/' between the parts because no interface
+ * name can hold one, so a name always splits one way:
+ *   NET/isolation
+ *   NET/uplink/{dhcp_in,dhcp_out,dns_out,discovery_out}
+ *   NET/port/IFNAME/{vlan,mac,arp,ip,dhcp_server}
+ * The rules that feed them are in chains NET/port/IFNAME, NET/uplink/in and
+ * NET/uplink/out. Every counter of a network and of each of its ports
+ * exists, at 0 if its rule does not apply (say "ip" before the member has
+ * an address), so that `corral network show` always has the same shape.
  */
 #ifndef CORRAL_NET_GUARD_H
 #define CORRAL_NET_GUARD_H
@@ -35,30 +50,39 @@ struct guard_net {
 };
 
 struct guard_counter {
-	char name[64];
+	char name[64];			/* the longest is 48: see the names above */
 	uint64_t packets, bytes;
 };
 
 /*
- * The table's text (for `nft -f`) for networks nets[0..n), with each named
- * counter starting from its value in prev[0..nprev) if it is there. The
- * caller frees it; NULL on ENOMEM.
+ * The text (for `nft -f`) that replaces the table with the rules for
+ * networks nets[0..n), or with nothing if n is 0, each named counter
+ * starting from its value in prev[0..nprev) (in any order) if it is there.
+ * Sets *text (the caller frees it) and returns 0; -EINVAL (logged) if a
+ * network, uplink or tap name is not one net_ifname_ok() accepts, since it
+ * becomes part of rule and counter names (nothing is left unguarded
+ * instead: the caller keeps the rules it had); -ENOMEM.
  */
-char *guard_ruleset(const struct guard_net *nets, size_t n, const struct guard_counter *prev,
-		    size_t nprev);
+int guard_ruleset(const struct guard_net *nets, size_t n, const struct guard_counter *prev,
+		  size_t nprev, char **text);
 
 /*
  * Replaces the table with the rules for nets[0..n), counters carried over;
- * with n 0, removes the table. 0 or -errno (nft's message is logged).
+ * with n 0, removes the table (an absent table is fine). 0, -EINVAL or
+ * -ENOMEM as guard_ruleset(), or -EIO if nft refused the rules (its
+ * message, which says why, is logged); on failure the table is as it was.
  */
 int guard_apply(const struct guard_net *nets, size_t n);
 
 /*
  * The drop counters of network `name` as JSON, for `corral network show`:
- * { "uplink": { "dhcp_in": {"packets": P, "bytes": B}, "dhcp_out": ..., "dns_out": ...,
- *   "discovery_out": ... }, "isolation": {...}, "ports": { "vif3.0": { "mac": {...},
- *   "ip": {...}, "arp": {...}, "vlan": {...}, "dhcp_server": {...} } } }
- * NULL if the table or the network is not there.
+ * { "isolation": {"packets": P, "bytes": B},
+ *   "uplink": { "dhcp_in": {...}, "dhcp_out": ..., "dns_out": ..., "discovery_out": ... },
+ *   "ports": { "vif3.0": { "vlan": {...}, "mac": {...}, "arp": {...}, "ip": {...},
+ *              "dhcp_server": {...} } } }
+ * "uplink" only if the network has one; "ports" always (empty when no
+ * member runs). NULL if the table or the network is not there, or on an
+ * error (logged).
  */
 json_t *guard_counters_json(const char *name);
 
