@@ -11,14 +11,9 @@
 corrald=$1 corral=$2
 dir=$(mktemp -d /tmp/corrald-test-XXXXXX)
 sock=$dir/run/corral.sock
-n=0 failed=0
+. "$(dirname "$0")/tap.sh"
 trap 'kill -9 $pid1 $pid2 $pid3 2>/dev/null; rm -rf "$dir"' EXIT
 
-check() { # check NAME COMMAND...
-    name=$1; shift
-    n=$((n + 1))
-    if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; failed=1; fi
-}
 start() { # start [VMM]
     "$corrald" --state-dir "$dir/state" --run-dir "$dir/run" --log-dir "$dir/log" \
         --vmm "${1:-/nonexistent}" 2>>"$dir/err" &
@@ -95,5 +90,4 @@ check "it said the console closed" grep -q "console of 'web' closed" "$dir/conso
 check "then the domain is gone, and its console" [ $? = 1 ]
 check "corral says so" grep -q "no domain 'web'" "$dir/console.err"
 kill -TERM $pid3; wait $pid3
-echo "1..$n"
-exit $failed
+tap_done

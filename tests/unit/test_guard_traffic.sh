@@ -11,7 +11,7 @@
 # through shows that it would have. Prints TAP.
 # shellcheck disable=SC2317 # functions that only check calls
 tool=$1
-n=0 failed=0
+. "$(dirname "$0")/tap.sh"
 dir=$(mktemp -d /tmp/guard-traffic-XXXXXX)
 h=cgt$$h d3=cgt$$d3 d4=cgt$$d4 out=cgt$$o
 trap 'kill $(jobs -p) 2>/dev/null; for ns in $h $d3 $d4 $out; do ip netns del $ns 2>/dev/null; done; rm -rf "$dir"' EXIT
@@ -21,11 +21,6 @@ if [ "$(id -u)" != 0 ] || ! ip netns add $h 2>/dev/null; then
     exit 0
 fi
 
-check() { # check NAME COMMAND...
-    name=$1; shift
-    n=$((n + 1))
-    if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; failed=1; fi
-}
 inside() { # inside NS COMMAND...
     ns=$1; shift
     ip netns exec "$ns" "$@"
@@ -248,5 +243,4 @@ check "and the LAN" ping_ok $d3 192.168.42.200
 check "the guard goes" inside $h "$tool" remove
 check "with its table" sh -c "! ip netns exec $h nft list tables | grep -q corral"
 check "and domains ping each other again" ping_ok $d3 192.168.42.104
-echo "1..$n"
-exit $failed
+tap_done

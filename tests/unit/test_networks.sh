@@ -15,7 +15,7 @@ dir=$(mktemp -d /tmp/corral-net-test-XXXXXX)
 chmod 755 "$dir"   # dnsmasq, no longer root, reads its files below
 ns=crl$$
 host=$ns-host out=$ns-out
-n=0 failed=0
+. "$(dirname "$0")/tap.sh"
 
 netns_all() { ip netns list | awk '{print $1}' | grep "^$ns-"; }
 cleanup() {
@@ -33,11 +33,6 @@ if [ "$(id -u)" != 0 ] || ! ip netns add "$host" 2>/dev/null; then
     exit 0
 fi
 
-check() { # check NAME COMMAND...
-    name=$1; shift
-    n=$((n + 1))
-    if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; failed=1; fi
-}
 in_ns() { ns_name=$1; shift; ip netns exec "$ns_name" "$@"; }
 cr() { in_ns "$host" "$corral" --socket "$dir/run/corral.sock" "$@"; }
 # drops NAME PATH: the packets counted by the guard's counter at PATH
@@ -233,5 +228,4 @@ check "the definition is gone" [ ! -e "$dir/state/networks/corral0.cfg" ]
 if [ $failed = 1 ]; then
     echo "# corrald's log:"; sed 's/^/#   /' "$dir/corrald.log" | tail -40
 fi
-echo "1..$n"
-exit $failed
+tap_done
