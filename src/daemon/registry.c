@@ -66,6 +66,7 @@ struct registry {
 	struct loop *loop;
 	struct domain *domains;
 	unsigned last_id;			/* the ID handed out last */
+	struct domain *starting;		/* its taps are open, its VMM not yet */
 };
 
 static const char *const state_names[] = {
@@ -336,18 +337,26 @@ static int add_member(struct net_member **out, size_t *n, const struct domain *d
 }
 
 /* networks_source: a domain is on a network while it runs. */
+static int add_members(struct net_member **out, size_t *n, const struct domain *dom,
+		       const char *name)
+{
+	for (size_t i = 0; i < dom->dc.nvifs; i++)
+		if (!strcmp(dom->dc.vifs[i].bridge, name) && add_member(out, n, dom, i) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* networks_source: a domain is on a network while it runs, and while it
+ * starts: the guard holds its taps before its guest can send a frame. */
 static int network_members(void *ctx, const char *name, struct net_member **out, size_t *n)
 {
 	struct registry *r = ctx;
 
-	for (const struct domain *dom = r->domains; dom; dom = dom->next) {
-		if (dom->gone || !is_running(dom))
-			continue;
-		for (size_t i = 0; i < dom->dc.nvifs; i++)
-			if (!strcmp(dom->dc.vifs[i].bridge, name) && add_member(out, n, dom, i) < 0)
-				return -ENOMEM;
-	}
-	return 0;
+	for (const struct domain *dom = r->domains; dom; dom = dom->next)
+		if (!dom->gone && dom != r->starting && is_running(dom) &&
+		    add_members(out, n, dom, name) < 0)
+			return -ENOMEM;
+	return r->starting ? add_members(out, n, r->starting, name) : 0;
 }
 
 static void sync_networks(struct registry *r)
@@ -388,6 +397,9 @@ static int start_vmm(struct domain *dom, bool paused)
 		return err;
 	}
 	name_taps(dom);
+	r->starting = dom;
+	sync_networks(r);
+	r->starting = NULL;
 	err = vmm_argv_build(&argv, r->opt.vmm_path, &dom->dc, dir, paused);
 	if (!err)
 		err = vmm_spawn(&argv, log_path, dom->dc.cpus ? &cpus : NULL, taps, dom->dc.nvifs,
@@ -397,6 +409,7 @@ static int start_vmm(struct domain *dom, bool paused)
 	vif_taps_close(taps, dom->dc.nvifs);
 	if (err) {
 		dom->id = 0;
+		sync_networks(r);
 		return err;
 	}
 	dom->exit_watch = (struct watch){ .fd = pidfd, .fn = on_vmm_exit };
@@ -405,6 +418,7 @@ static int start_vmm(struct domain *dom, bool paused)
 		kill(dom->pid, SIGKILL);
 		close(pidfd);
 		dom->id = 0;
+		sync_networks(r);
 		return err;
 	}
 	dom->own_child = true;
@@ -715,7 +729,6 @@ int registry_create(struct registry *r, const char *text, size_t len, const char
 		*json = dry_run ? domain_config_to_json(&dom->dc) : domain_json(dom);
 	if (!err && !dry_run) {
 		link_domain(r, dom);
-		sync_networks(r);
 		return 0;
 	}
 	if (dom)
