@@ -4,8 +4,7 @@ namespace, named on the command line as netns=NAME (the domain file's
 extra=). corrald starts this with its taps as --net fd=N,mac=M; for each,
 it makes a tap eth<i> with that MAC in the namespace and copies frames
 between the two taps, virtio-net headers and all, until SIGTERM (the power
-button), when it exits 0 as a guest that powers off. First it says in its
-log whether each tap already had its guard rules."""
+button), when it exits 0 as a guest that powers off."""
 import fcntl
 import os
 import select
@@ -14,7 +13,7 @@ import struct
 import subprocess
 import sys
 
-TUNSETIFF, TUNGETIFF = 0x400454CA, 0x800454D2
+TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
 
 
@@ -26,17 +25,6 @@ def inner_tap(name):
     fd = os.open("/dev/net/tun", os.O_RDWR)
     fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
     return fd
-
-
-def report_guard(fd):
-    """Says on stderr (the domain's VMM log) whether the L2 guard had a
-    chain for this tap when the VMM started, before any guest frame."""
-    name = fcntl.ioctl(fd, TUNGETIFF, bytes(18))[:16].rstrip(b"\0").decode()
-    rules = subprocess.run(["nft", "list", "table", "bridge", "corral"],
-                           capture_output=True, text=True).stdout
-    guarded = any(line.strip().startswith("chain ") and line.strip().endswith("/port/%s {" % name)
-                  for line in rules.splitlines())
-    print("tap %s guarded at start: %s" % (name, "yes" if guarded else "no"), file=sys.stderr)
 
 
 def pump(pairs):
@@ -59,8 +47,6 @@ def main():
     if not netns:
         sys.exit("net_standin_vmm: no netns= in --cmdline")
     if os.environ.get("STANDIN_IN_NETNS") != netns[0]:
-        for spec in option_values("--net"):
-            report_guard(int(dict(kv.split("=", 1) for kv in spec.split(","))["fd"]))
         os.environ["STANDIN_IN_NETNS"] = netns[0]
         os.execvp("ip", ["ip", "netns", "exec", netns[0], sys.executable] + sys.argv)
     pairs = []
