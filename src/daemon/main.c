@@ -200,6 +200,10 @@ static int serve(struct options *o, gid_t gid)
 	if (err)
 		return err;
 	err = loop_add(&loop, &sig.w, EPOLLIN);
+	/* The socket first: a second corrald must be refused before it
+	 * touches any domain, network or file. */
+	listen_fd = err ? err : listen_api(o->socket_path, gid);
+	err = listen_fd < 0 ? listen_fd : 0;
 	if (!err)
 		err = networks_open(&nets, &(struct networks_options){
 			.state_dir = o->reg.state_dir, .run_dir = o->reg.run_dir,
@@ -207,8 +211,10 @@ static int serve(struct options *o, gid_t gid)
 	o->reg.networks = nets;
 	if (!err)
 		err = registry_open(&reg, &o->reg, &loop);
-	listen_fd = err ? err : listen_api(o->socket_path, gid);
-	err = listen_fd < 0 ? listen_fd : api_start(&api.api, listen_fd, reg, gid);
+	if (err && listen_fd >= 0)
+		close(listen_fd);
+	else if (!err)
+		err = api_start(&api.api, listen_fd, reg, gid);
 	if (!err) {
 		api.w.fd = api_fd(api.api);
 		err = loop_add(&loop, &api.w, EPOLLIN);

@@ -297,8 +297,15 @@ void networks_sync(struct networks *nets)
 {
 	for (struct network *net = nets->list; net; net = net->next) {
 		refresh_members(net);
-		if (net->dm_quick_exits <= DNSMASQ_QUICK_MAX)
+		if (!net->dm.dir[0]) {
+			/* A network loaded at start: its dnsmasq is taken over
+			 * (or started) once the members are known, so that it
+			 * is not restarted for a configuration without them. */
+			start_dnsmasq(net);
+			watch_leases(net);
+		} else if (net->dm_quick_exits <= DNSMASQ_QUICK_MAX) {
 			update_dnsmasq(net);
+		}
 	}
 	apply_guard(nets);
 }
@@ -416,7 +423,8 @@ static void link_network(struct networks *nets, struct network *net)
 	*p = net;
 }
 
-/* Brings up one network a previous corrald kept. */
+/* Brings up one network a previous corrald kept; its dnsmasq waits for
+ * the first networks_sync(). */
 static void load(struct networks *nets, const char *file)
 {
 	char path[PATH_MAX], *text = NULL;
@@ -432,8 +440,6 @@ static void load(struct networks *nets, const char *file)
 		err = net_def_parse(text, len, path, &d, &net->def);
 	if (!err)
 		err = bring_up(&net->def, NULL);
-	if (!err)
-		err = start_dnsmasq(net);
 	diag_print(&d, stderr);
 	diag_free(&d);
 	free(text);
@@ -443,7 +449,6 @@ static void load(struct networks *nets, const char *file)
 			network_free(net);
 		return;
 	}
-	watch_leases(net);
 	link_network(nets, net);
 	log_info("network %s: up", net->def.name);
 }

@@ -46,8 +46,9 @@ struct networks_source {
 	void *ctx;
 };
 
-/* Loads the definitions a previous corrald kept and brings each network up
- * (or takes over what is still up). 0 or -errno (logged). */
+/* Loads the definitions a previous corrald kept and brings each bridge up
+ * (or takes over what is still up); dnsmasq and the rules follow at the
+ * first networks_sync(), when the members are known. 0 or -errno (logged). */
 int networks_open(struct networks **out, const struct networks_options *opt,
 		  struct loop *loop);
 /* Leaves bridges, dnsmasq and rules as they are; frees the memory. */
