@@ -600,8 +600,9 @@ int networks_destroy(struct networks *nets, const char *name, struct diag *d)
 	if (!net)
 		return fail(d, -ENOENT, "no network %s", name);
 	refresh_members(net);
+	/* A domain's vifs are next to each other among the members. */
 	for (size_t i = 0; i < net->nmembers; i++)
-		if (!strstr(who, net->members[i].hostname))
+		if (!i || strcmp(net->members[i - 1].hostname, net->members[i].hostname))
 			snprintf(who + strlen(who), sizeof(who) - strlen(who), "%s%s",
 				 who[0] ? ", " : "", net->members[i].hostname);
 	if (net->nmembers)
