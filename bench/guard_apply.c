@@ -1,19 +1,21 @@
 /*
  * guard_apply: the L2 guard (src/net/guard.h) for one made-up network of N
  * running domains, for bench/net_guard.sh. Run it inside a network
- * namespace of its own: it replaces that namespace's table bridge corral.
+ * namespace of its own: it replaces that namespace's tables bridge and
+ * netdev corral.
  *
- *   guard_apply time N ROUNDS   per round: remove the table, apply (first),
+ *   guard_apply time N ROUNDS   per round: remove the tables, apply (first),
  *                               apply again (counters carried over); prints
  *                               `BENCH-GUARD-APPLY n=N round=R first_ms=X again_ms=Y`
  *   guard_apply keep N          applies once and leaves the rules in place
- *   guard_apply remove          removes the table
+ *   guard_apply remove          removes the tables
  *
  * The network is corral0, 10.42.0.1/16, uplink eth1, every discovery
  * protocol kept inside; domain k (from 1) has tap vifK.0, MAC
  * 52:54:00:42:HI:LO and address 10.42.0.0 + 256 + k, so domains 1 and 2
  * are 10.42.1.1 and 10.42.1.2 (the benchmark's namespaces use those).
- * The taps need not exist: nft matches interface names, not indexes.
+ * guard_apply() leaves out the taps and the uplink that do not exist (an
+ * ingress chain needs its device): bench/net_guard.sh makes them all.
  */
 #include "common/log.h"
 #include "common/util.h"

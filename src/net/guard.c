@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <nftables/libnftables.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,9 +16,14 @@
 /* "NET/port/IFNAME" with both at IFNAMSIZ - 1: the longest chain or counter prefix. */
 #define GUARD_PREFIX_MAX (2 * IFNAMSIZ + sizeof("/port/"))
 
-/* The counters of each port and of each uplink, in the order of their rules. */
+/* The counters of each port and of each uplink's way out, in the order of
+ * their rules; the uplink's way in has one, dhcp_in. */
 static const char *const port_counters[] = { "vlan", "mac", "arp", "ip", "dhcp_server" };
-static const char *const uplink_counters[] = { "dhcp_in", "dhcp_out", "dns_out", "discovery_out" };
+static const char *const uplink_out_counters[] = { "dhcp_out", "dns_out", "discovery_out" };
+
+/* The ingress chains' priority: before any other table's ingress chain on
+ * the same device, so that a frame we drop costs no one else anything. */
+#define GUARD_INGRESS_PRIORITY "-500"
 
 /* The ports (as `meta l4proto . th port` set elements) of each protocol
  * keep_inside can name; see enum net_discovery. */
@@ -136,16 +142,28 @@ static void declare_counters(struct ruleset *rs, const char *prefix, const char 
 		declare_counter(rs, prefix, kinds[i]);
 }
 
-/* Every counter of one network, before the rules that name them. */
-static void net_counters(struct ruleset *rs, const struct guard_net *gn)
+/* The counters of one network's bridge rules, before the rules that name
+ * them: a counter is an object of the table whose rules use it. */
+static void bridge_counters(struct ruleset *rs, const struct guard_net *gn)
+{
+	char prefix[GUARD_PREFIX_MAX];
+
+	declare_counter(rs, gn->def->name, "isolation");
+	if (!gn->def->uplink[0])
+		return;
+	snprintf(prefix, sizeof(prefix), "%s/uplink", gn->def->name);
+	declare_counters(rs, prefix, uplink_out_counters, ARRAY_SIZE(uplink_out_counters));
+}
+
+/* The counters of one network's ingress rules. */
+static void netdev_counters(struct ruleset *rs, const struct guard_net *gn)
 {
 	const char *net = gn->def->name;
 	char prefix[GUARD_PREFIX_MAX];
 
-	declare_counter(rs, net, "isolation");
 	if (gn->def->uplink[0]) {
 		snprintf(prefix, sizeof(prefix), "%s/uplink", net);
-		declare_counters(rs, prefix, uplink_counters, ARRAY_SIZE(uplink_counters));
+		declare_counter(rs, prefix, "dhcp_in");
 	}
 	for (size_t i = 0; i < gn->nmembers; i++) {
 		if (!gn->members[i].ifname)
@@ -171,6 +189,15 @@ static void port_address_rules(FILE *f, const char *chain, struct in_addr addr)
 	fprintf(f, "\t\tip saddr != %s counter name %s/ip drop\n", ip, chain);
 }
 
+/* A base chain on `dev`'s ingress: the frames that come in by that device
+ * alone, found by the kernel's hook list for the device rather than by a
+ * lookup of ours, which cost every bridged frame as much as its rules. */
+static void ingress_chain_start(FILE *f, const char *chain, const char *dev)
+{
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook ingress device \"%s\" priority "
+		GUARD_INGRESS_PRIORITY "; policy accept;\n", chain, dev);
+}
+
 /* Frames from a domain: what it may send. Its rules use no anonymous sets
  * ({ a, b }): the kernel makes each one a set of the table, found by a walk
  * of all the others, which made a thousand ports take seconds to apply. */
@@ -181,7 +208,7 @@ static void port_chain(FILE *f, const struct net_def *def, const struct net_memb
 
 	snprintf(chain, sizeof(chain), "%s/port/%s", def->name, m->ifname);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]);
-	fprintf(f, "\tchain %s {\n", chain);
+	ingress_chain_start(f, chain, m->ifname);
 	/* A tagged frame would reach whatever VLAN the uplink's segment
 	 * gives that tag, past rules written for the untagged network. */
 	fprintf(f, "\t\tether type 8021q counter name %s/vlan drop\n", chain);
@@ -200,10 +227,14 @@ static void port_chain(FILE *f, const struct net_def *def, const struct net_memb
 }
 
 /* Frames coming in by the uplink: the LAN's DHCP is not the network's. */
-static void uplink_in_chain(FILE *f, const char *net)
+static void uplink_in_chain(FILE *f, const struct net_def *def)
 {
-	fprintf(f, "\tchain %s/uplink/in {\n", net);
-	fprintf(f, "\t\tudp dport { 67, 68, 546, 547 } counter name %s/uplink/dhcp_in drop\n", net);
+	char chain[GUARD_PREFIX_MAX];
+
+	snprintf(chain, sizeof(chain), "%s/uplink/in", def->name);
+	ingress_chain_start(f, chain, def->uplink);
+	fprintf(f, "\t\tudp dport { 67, 68, 546, 547 } counter name %s/uplink/dhcp_in drop\n",
+		def->name);
 	fputs("\t}\n", f);
 }
 
@@ -245,15 +276,14 @@ static void uplink_out_chain(FILE *f, const struct net_def *def)
 	fputs("\t}\n", f);
 }
 
-static void net_chains(FILE *f, const struct guard_net *gn)
+/* One network's ingress chains: its ports' and its uplink's. */
+static void ingress_chains(FILE *f, const struct guard_net *gn)
 {
 	for (size_t i = 0; i < gn->nmembers; i++)
 		if (gn->members[i].ifname)
 			port_chain(f, gn->def, &gn->members[i]);
-	if (gn->def->uplink[0]) {
-		uplink_in_chain(f, gn->def->name);
-		uplink_out_chain(f, gn->def);
-	}
+	if (gn->def->uplink[0])
+		uplink_in_chain(f, gn->def);
 }
 
 /* A hook has a cost for every frame even with no rules in it: base chains
@@ -264,47 +294,42 @@ static void base_chain_start(FILE *f, const char *hook)
 		hook);
 }
 
-/* Sends each frame from a port to its port's chain: one map lookup,
- * however many ports there are. */
-static void prerouting_chain(FILE *f, const struct guard_net *nets, size_t n)
-{
-	size_t ports = 0;
-
-	for (size_t i = 0; i < n; i++)
-		ports += running_members(&nets[i]) + (nets[i].def->uplink[0] != '\0');
-	if (!ports)
-		return;
-	base_chain_start(f, "prerouting");
-	fputs("\t\tiifname vmap {\n", f);
-	for (size_t i = 0; i < n; i++) {
-		const struct net_def *def = nets[i].def;
-
-		if (def->uplink[0])
-			fprintf(f, "\t\t\t\"%s\" : jump %s/uplink/in,\n", def->uplink, def->name);
-		for (size_t j = 0; j < nets[i].nmembers; j++)
-			if (nets[i].members[j].ifname)
-				fprintf(f, "\t\t\t\"%s\" : jump %s/port/%s,\n", nets[i].members[j].ifname,
-					def->name, nets[i].members[j].ifname);
-	}
-	fputs("\t\t}\n\t}\n", f);
-}
-
-/* Postrouting rather than forward: it also sees the host's own frames. */
-static void postrouting_chain(FILE *f, const struct guard_net *nets, size_t n)
+static size_t count_uplinks(const struct guard_net *nets, size_t n)
 {
 	size_t uplinks = 0;
 
 	for (size_t i = 0; i < n; i++)
 		uplinks += nets[i].def->uplink[0] != '\0';
+	return uplinks;
+}
+
+/* Sends each frame leaving by an uplink to its network's chain.
+ * Postrouting rather than forward: it also sees the host's own frames. The
+ * hook sees every bridged frame, so its test is the cheapest there is for
+ * the common case of one uplink: one name compared, which costs less than
+ * a map lookup; with several, one lookup however many there are. */
+static void postrouting_chain(FILE *f, const struct guard_net *nets, size_t n)
+{
+	size_t uplinks = count_uplinks(nets, n);
+
 	if (!uplinks)
 		return;
 	base_chain_start(f, "postrouting");
-	fputs("\t\toifname vmap {\n", f);
-	for (size_t i = 0; i < n; i++)
-		if (nets[i].def->uplink[0])
-			fprintf(f, "\t\t\t\"%s\" : jump %s/uplink/out,\n", nets[i].def->uplink,
-				nets[i].def->name);
-	fputs("\t\t}\n\t}\n", f);
+	if (uplinks > 1)
+		fputs("\t\toifname vmap {\n", f);
+	for (size_t i = 0; i < n; i++) {
+		const struct net_def *def = nets[i].def;
+
+		if (!def->uplink[0])
+			continue;
+		if (uplinks > 1)
+			fprintf(f, "\t\t\t\"%s\" : jump %s/uplink/out,\n", def->uplink, def->name);
+		else
+			fprintf(f, "\t\toifname \"%s\" jump %s/uplink/out\n", def->uplink, def->name);
+	}
+	if (uplinks > 1)
+		fputs("\t\t}\n", f);
+	fputs("\t}\n", f);
 }
 
 static void port_set(FILE *f, const struct guard_net *gn)
@@ -349,24 +374,43 @@ static void forward_chain(FILE *f, const struct guard_net *nets, size_t n)
 	fputs("\t}\n", f);
 }
 
-/* Declaring the table first makes its deletion succeed when it is absent;
- * the whole text is one transaction. */
-static void write_ruleset(struct ruleset *rs, const struct guard_net *nets, size_t n)
+/* What leaves by the uplinks, and isolation. */
+static void bridge_table(struct ruleset *rs, const struct guard_net *nets, size_t n)
 {
 	FILE *f = rs->f;
 
-	fputs("table bridge " GUARD_TABLE "\ndelete table bridge " GUARD_TABLE "\n", f);
-	if (n == 0)
-		return;
 	fputs("table bridge " GUARD_TABLE " {\n", f);
 	for (size_t i = 0; i < n; i++)
-		net_counters(rs, &nets[i]);
+		bridge_counters(rs, &nets[i]);
 	for (size_t i = 0; i < n; i++)
-		net_chains(f, &nets[i]);
-	prerouting_chain(f, nets, n);
+		if (nets[i].def->uplink[0])
+			uplink_out_chain(f, nets[i].def);
 	postrouting_chain(f, nets, n);
 	forward_chain(f, nets, n);
 	fputs("}\n", f);
+}
+
+/* What comes in by the ports and the uplinks. */
+static void netdev_table(struct ruleset *rs, const struct guard_net *nets, size_t n)
+{
+	fputs("table netdev " GUARD_TABLE " {\n", rs->f);
+	for (size_t i = 0; i < n; i++)
+		netdev_counters(rs, &nets[i]);
+	for (size_t i = 0; i < n; i++)
+		ingress_chains(rs->f, &nets[i]);
+	fputs("}\n", rs->f);
+}
+
+/* Declaring each table first makes its deletion succeed when it is absent;
+ * the whole text is one transaction, both tables or neither. */
+static void write_ruleset(struct ruleset *rs, const struct guard_net *nets, size_t n)
+{
+	fputs("table bridge " GUARD_TABLE "\ntable netdev " GUARD_TABLE "\n"
+	      "delete table bridge " GUARD_TABLE "\ndelete table netdev " GUARD_TABLE "\n", rs->f);
+	if (n == 0)
+		return;
+	bridge_table(rs, nets, n);
+	netdev_table(rs, nets, n);
 }
 
 /* prev in an order bsearch() can use. */
@@ -455,14 +499,23 @@ static int nft_run(struct nft_ctx *nft, const char *cmd, const char *what)
 	return -EIO;
 }
 
-/* Copies `c`, a counter from `nft -j list counters`, into *out if it is
- * one of our table's. */
+/* Whether `c`, a counter from `nft -j list counters`, is in one of our two
+ * tables: a table of our name in another family is someone else's. */
+static bool ours(const json_t *c)
+{
+	const char *family = json_string_value(json_object_get(c, "family"));
+	const char *table = json_string_value(json_object_get(c, "table"));
+
+	return family && table && strcmp(table, GUARD_TABLE) == 0 &&
+	       (strcmp(family, "bridge") == 0 || strcmp(family, "netdev") == 0);
+}
+
+/* Copies `c` into *out if it is one of our tables'. */
 static bool take_counter(const json_t *c, struct guard_counter *out)
 {
-	const char *table = json_string_value(json_object_get(c, "table"));
 	const char *name = json_string_value(json_object_get(c, "name"));
 
-	if (!table || strcmp(table, GUARD_TABLE) != 0 || !name || strlen(name) >= sizeof(out->name))
+	if (!ours(c) || !name || strlen(name) >= sizeof(out->name))
 		return false;
 	strcpy(out->name, name);
 	/* jansson reads integers as signed 64-bit: 2^63 bytes is far off. */
@@ -495,7 +548,7 @@ static int parse_counters(const char *text, struct guard_counter **out, size_t *
 	return 0;
 }
 
-/* Every counter in our table (none if there is no table). */
+/* Every counter in our tables (none if there are no tables). */
 static int read_counters(struct guard_counter **out, size_t *n)
 {
 	struct nft_ctx *nft = nft_open(NFT_CTX_OUTPUT_JSON);
@@ -505,8 +558,9 @@ static int read_counters(struct guard_counter **out, size_t *n)
 	*n = 0;
 	if (!nft)
 		return -ENOMEM;
-	/* The family's counters, not the table's: no error if it is absent. */
-	err = nft_run(nft, "list counters bridge", "reading the guard's counters");
+	/* Every family's counters, not the tables': no error if they are
+	 * absent, and both tables in one listing. */
+	err = nft_run(nft, "list counters", "reading the guard's counters");
 	if (!err)
 		err = parse_counters(nft_ctx_get_output_buffer(nft), out, n);
 	nft_ctx_free(nft);
@@ -520,24 +574,97 @@ static int run_ruleset(const char *text)
 
 	if (!nft)
 		return -ENOMEM;
-	err = nft_run(nft, text, "replacing table bridge " GUARD_TABLE);
+	err = nft_run(nft, text, "replacing tables bridge and netdev " GUARD_TABLE);
 	nft_ctx_free(nft);
+	return err;
+}
+
+/* nets[0..n) with only the interfaces that exist now. */
+struct present {
+	struct guard_net *nets;
+	struct net_def *defs;
+	struct net_member *members;
+};
+
+static void present_free(struct present *p)
+{
+	free(p->nets);
+	free(p->defs);
+	free(p->members);
+}
+
+static bool link_exists(const char *ifname)
+{
+	return if_nametoindex(ifname) != 0;
+}
+
+/*
+ * An ingress chain names its device, which must exist when the chain is
+ * made, or nft refuses the whole transaction: one domain's tap that has
+ * gone would keep every other network's rules from changing. A port
+ * without its tap has nothing to guard (no tap, no frames), and an uplink
+ * that is not there takes no frames either, so they are left out, as a
+ * member that is not running is. A tap that goes between this look and
+ * the replacement only makes that replacement fail (the old rules stay);
+ * corrald applies the rules again when its domain stops.
+ */
+static int present_only(const struct guard_net *nets, size_t n, struct present *p)
+{
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += nets[i].nmembers;
+	/* One more than needed, so that calloc never sees 0. */
+	p->nets = calloc(n + 1, sizeof(*p->nets));
+	p->defs = calloc(n + 1, sizeof(*p->defs));
+	p->members = calloc(total + 1, sizeof(*p->members));
+	if (!p->nets || !p->defs || !p->members) {
+		present_free(p);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		p->defs[i] = *nets[i].def;
+		if (p->defs[i].uplink[0] && !link_exists(p->defs[i].uplink))
+			p->defs[i].uplink[0] = '\0';
+		p->nets[i] = (struct guard_net){ &p->defs[i], &p->members[k], nets[i].nmembers };
+		for (size_t j = 0; j < nets[i].nmembers; j++, k++) {
+			p->members[k] = nets[i].members[j];
+			if (p->members[k].ifname && !link_exists(p->members[k].ifname))
+				p->members[k].ifname = NULL;
+		}
+	}
+	return 0;
+}
+
+/* The rules for nets[0..n), counters carried over, in *text. */
+static int ruleset_now(const struct guard_net *nets, size_t n, char **text)
+{
+	struct guard_counter *prev = NULL;
+	struct present p = { 0 };
+	size_t nprev = 0;
+	int err;
+
+	/* Names first: one nft cannot read is an error, not a missing link. */
+	err = check_names(nets, n);
+	if (!err)
+		err = present_only(nets, n, &p);
+	if (err)
+		return err;
+	/* What is counted between this read and the replacement is lost: a
+	 * counter cannot move from one table to another. */
+	if (n && read_counters(&prev, &nprev) < 0)
+		log_warn("guard: the counters start again from 0");
+	err = guard_ruleset(p.nets, n, prev, nprev, text);
+	free(prev);
+	present_free(&p);
 	return err;
 }
 
 int guard_apply(const struct guard_net *nets, size_t n)
 {
-	struct guard_counter *prev = NULL;
-	size_t nprev = 0;
 	char *text;
-	int err;
+	int err = ruleset_now(nets, n, &text);
 
-	/* What is counted between this read and the replacement is lost: a
-	 * counter cannot move from one table to another. */
-	if (n && read_counters(&prev, &nprev) < 0)
-		log_warn("guard: the counters start again from 0");
-	err = guard_ruleset(nets, n, prev, nprev, &text);
-	free(prev);
 	if (err)
 		return err;
 	err = run_ruleset(text);

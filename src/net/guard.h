@@ -1,8 +1,10 @@
 /*
- * The L2 guard: nftables rules in the bridge family (libnftables) that keep
- * a managed network's DHCP, DNS and discovery traffic inside and its
- * domains honest. They live in one table, "bridge corral", that holds every
- * managed network's rules and nothing else; guard_apply() replaces it as a
+ * The L2 guard: nftables rules (libnftables) that keep a managed network's
+ * DHCP, DNS and discovery traffic inside and its domains honest. They live
+ * in two tables that hold every managed network's rules and nothing else:
+ * "netdev corral" for what comes in by a port (a base chain on the ingress
+ * of each domain's tap and of each uplink) and "bridge corral" for what
+ * leaves by an uplink and for isolation. guard_apply() replaces both as a
  * whole in one transaction, so a half-applied rule set is never seen.
  * corrald calls it whenever a network, a member's tap or a member's address
  * changes, with every managed network at once.
@@ -18,17 +20,21 @@
  *    DHCP server answers unless the network allows domains to serve DHCP;
  *  - isolated networks: nothing passes from one domain port to another.
  * The cost per frame does not grow with the number of domains: a frame
- * finds its port's rules through one verdict-map lookup on its interface.
+ * meets only the ingress chain of the device it came in by (the kernel
+ * keeps each device's hooks apart), and bridged frames one postrouting test
+ * for the uplinks.
  *
  * Every drop is counted in a named counter, which survives a replacement of
- * the table (its values are carried into the new one). Names are paths
+ * the tables (its values are carried into the new ones). A counter is in
+ * the table whose rules feed it: isolation and the uplink's dhcp_out,
+ * dns_out and discovery_out in bridge corral, the others in netdev corral. Names are paths
  * under the network's name, with '/' between the parts because no interface
  * name can hold one, so a name always splits one way:
  *   NET/isolation
  *   NET/uplink/{dhcp_in,dhcp_out,dns_out,discovery_out}
  *   NET/port/IFNAME/{vlan,mac,arp,ip,dhcp_server}
- * The rules that feed them are in chains NET/port/IFNAME, NET/uplink/in and
- * NET/uplink/out. Every counter of a network and of each of its ports
+ * The rules that feed them are in chains NET/port/IFNAME and NET/uplink/in
+ * (netdev, hooked at their device's ingress) and NET/uplink/out (bridge). Every counter of a network and of each of its ports
  * exists, at 0 if its rule does not apply (say "ip" before the member has
  * an address), so that `corral network show` always has the same shape.
  */
@@ -55,22 +61,27 @@ struct guard_counter {
 };
 
 /*
- * The text (for `nft -f`) that replaces the table with the rules for
+ * The text (for `nft -f`) that replaces both tables with the rules for
  * networks nets[0..n), or with nothing if n is 0, each named counter
  * starting from its value in prev[0..nprev) (in any order) if it is there.
  * Sets *text (the caller frees it) and returns 0; -EINVAL (logged) if a
  * network, uplink or tap name is not one net_ifname_ok() accepts, since it
  * becomes part of rule and counter names (nothing is left unguarded
- * instead: the caller keeps the rules it had); -ENOMEM.
+ * instead: the caller keeps the rules it had); -ENOMEM. A pure function of
+ * its arguments, for tests: it names every tap and uplink it is given,
+ * whether the interface exists or not (nft refuses an ingress chain on a
+ * device that does not exist; guard_apply() leaves those out).
  */
 int guard_ruleset(const struct guard_net *nets, size_t n, const struct guard_counter *prev,
 		  size_t nprev, char **text);
 
 /*
- * Replaces the table with the rules for nets[0..n), counters carried over;
- * with n 0, removes the table (an absent table is fine). 0, -EINVAL or
- * -ENOMEM as guard_ruleset(), or -EIO if nft refused the rules (its
- * message, which says why, is logged); on failure the table is as it was.
+ * Replaces both tables with the rules for nets[0..n), counters carried
+ * over; with n 0, removes them (absent tables are fine). A member whose tap
+ * does not exist right now is left out, as one that is not running is, and
+ * so is an uplink that does not exist: they take no frames. 0, -EINVAL or -ENOMEM as
+ * guard_ruleset(), or -EIO if nft refused the rules (its message, which
+ * says why, is logged); on failure the tables are as they were.
  */
 int guard_apply(const struct guard_net *nets, size_t n);
 
@@ -81,7 +92,7 @@ int guard_apply(const struct guard_net *nets, size_t n);
  *   "ports": { "vif3.0": { "vlan": {...}, "mac": {...}, "arp": {...}, "ip": {...},
  *              "dhcp_server": {...} } } }
  * "uplink" only if the network has one; "ports" always (empty when no
- * member runs). NULL if the table or the network is not there, or on an
+ * member runs). NULL if the tables or the network are not there, or on an
  * error (logged).
  */
 json_t *guard_counters_json(const char *name);

@@ -1,6 +1,6 @@
 /*
  * The L2 guard from the command line, for test_guard_traffic.sh: one
- * network described by arguments, applied with guard_apply(); the table
+ * network described by arguments, applied with guard_apply(); the tables
  * removed; or a network's counters printed as guard_counters_json() has
  * them. Run it inside the network namespace whose rules it should change.
  *

@@ -70,40 +70,87 @@ static int lacks(const char *piece)
 
 /* ---- The text ------------------------------------------------------- */
 
-static void ruleset_replaces_the_table_in_one_text(void)
+#define REMOVE_BOTH "table bridge corral\ntable netdev corral\n" \
+		    "delete table bridge corral\ndelete table netdev corral\n"
+
+static void ruleset_replaces_both_tables_in_one_text(void)
 {
 	reset();
 	CHECK_EQ(ruleset(NULL, 0), 0);
-	CHECK(has("table bridge corral\ndelete table bridge corral\ntable bridge corral {\n"));
-	CHECK(text && !strncmp(text, "table bridge corral\n", 20));
+	CHECK(text && !strncmp(text, REMOVE_BOTH "table bridge corral {\n",
+			       strlen(REMOVE_BOTH "table bridge corral {\n")));
+	CHECK(has("}\ntable netdev corral {\n"));
 }
 
-static void ruleset_for_no_network_only_removes_the_table(void)
+static void ruleset_for_no_network_only_removes_the_tables(void)
 {
 	free(text);
 	CHECK_EQ(guard_ruleset(NULL, 0, NULL, 0, &text), 0);
-	CHECK(text && !strcmp(text, "table bridge corral\ndelete table bridge corral\n"));
+	CHECK(text && !strcmp(text, REMOVE_BOTH));
 }
 
-static void ruleset_sends_each_port_to_its_chain(void)
+/* No lookup of the port per frame: the kernel runs a device's own hooks. */
+static void ruleset_hooks_each_port_at_its_ingress(void)
 {
 	reset();
 	CHECK_EQ(ruleset(NULL, 0), 0);
-	CHECK(has("type filter hook prerouting priority filter; policy accept;\n"
-		  "\t\tiifname vmap {\n"
-		  "\t\t\t\"eth1\" : jump corral0/uplink/in,\n"
-		  "\t\t\t\"vif3.0\" : jump corral0/port/vif3.0,\n"
-		  "\t\t\t\"vif4.0\" : jump corral0/port/vif4.0,\n"));
-	CHECK(has("type filter hook postrouting priority filter; policy accept;\n"
-		  "\t\toifname vmap {\n"
-		  "\t\t\t\"eth1\" : jump corral0/uplink/out,\n"));
+	CHECK(has("\tchain corral0/port/vif4.0 {\n"
+		  "\t\ttype filter hook ingress device \"vif4.0\" priority -500; policy accept;\n"));
+	CHECK(has("\tchain corral0/uplink/in {\n"
+		  "\t\ttype filter hook ingress device \"eth1\" priority -500; policy accept;\n"));
+	CHECK(lacks("prerouting") && lacks("iifname vmap"));
+}
+
+static void ruleset_sends_frames_leaving_by_the_uplink_to_its_chain(void)
+{
+	reset();
+	CHECK_EQ(ruleset(NULL, 0), 0);
+	CHECK(has("\tchain postrouting {\n"
+		  "\t\ttype filter hook postrouting priority filter; policy accept;\n"
+		  "\t\toifname \"eth1\" jump corral0/uplink/out\n"
+		  "\t}\n"));
+}
+
+/* With several uplinks, one lookup finds the network's chain. */
+static void ruleset_sends_frames_by_several_uplinks_through_one_map(void)
+{
+	struct net_def def2 = { .name = "corral1", .prefix = 24, .uplink = "eth2" };
+	struct guard_net nets[2] = { { &def, members, 3 }, { &def2, NULL, 0 } };
+
+	reset();
+	free(text);
+	CHECK_EQ(guard_ruleset(nets, 2, NULL, 0, &text), 0);
+	CHECK(has("\t\toifname vmap {\n"
+		  "\t\t\t\"eth1\" : jump corral0/uplink/out,\n"
+		  "\t\t\t\"eth2\" : jump corral1/uplink/out,\n"
+		  "\t\t}\n"));
+}
+
+/* A counter is an object of the table whose rules name it. */
+static void ruleset_puts_each_counter_in_the_table_of_its_rules(void)
+{
+	const char *netdev;
+
+	reset();
+	CHECK_EQ(ruleset(NULL, 0), 0);
+	netdev = text ? strstr(text, "table netdev corral {") : NULL;
+	CHECK(netdev != NULL);
+	if (!netdev)
+		return;
+	CHECK(strstr(text, "counter corral0/isolation {") < netdev);
+	CHECK(strstr(text, "counter corral0/uplink/dhcp_out {") < netdev);
+	CHECK(strstr(text, "counter corral0/uplink/discovery_out {") < netdev);
+	CHECK(strstr(text, "chain corral0/uplink/out {") < netdev);
+	CHECK(strstr(text, "counter corral0/uplink/dhcp_in {") > netdev);
+	CHECK(strstr(text, "counter corral0/port/vif3.0/vlan {") > netdev);
+	CHECK(strstr(text, "chain corral0/port/vif3.0 {") > netdev);
 }
 
 static void ruleset_holds_a_port_to_its_mac_and_address(void)
 {
 	reset();
 	CHECK_EQ(ruleset(NULL, 0), 0);
-	CHECK(has("\tchain corral0/port/vif3.0 {\n"
+	CHECK(has("\t\ttype filter hook ingress device \"vif3.0\" priority -500; policy accept;\n"
 		  "\t\tether type 8021q counter name corral0/port/vif3.0/vlan drop\n"
 		  "\t\tether type 8021ad counter name corral0/port/vif3.0/vlan drop\n"
 		  "\t\tether saddr != 52:54:00:00:00:03 counter name corral0/port/vif3.0/mac drop\n"
@@ -163,7 +210,7 @@ static void ruleset_keeps_dhcp_and_host_dns_off_the_uplink(void)
 {
 	reset();
 	CHECK_EQ(ruleset(NULL, 0), 0);
-	CHECK(has("\tchain corral0/uplink/in {\n"
+	CHECK(has("\t\ttype filter hook ingress device \"eth1\" priority -500; policy accept;\n"
 		  "\t\tudp dport { 67, 68, 546, 547 } counter name corral0/uplink/dhcp_in drop\n"
 		  "\t}\n"));
 	CHECK(has("\tchain corral0/uplink/out {\n"
@@ -280,18 +327,23 @@ static int nft_ok(const char *cmd)
 	return ok;
 }
 
-/* Whether table bridge corral has chain `name`. */
-static int table_has_chain(const char *name)
+/* Whether table `family` corral has chain `name`. */
+static int has_chain(const char *family, const char *name)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "list chain bridge corral %s", name);
+	snprintf(cmd, sizeof(cmd), "list chain %s corral %s", family, name);
 	return nft_ok(cmd);
 }
 
-static int table_exists(void)
+static int bridge_has_chain(const char *name)
 {
-	return nft_ok("list table bridge corral");
+	return has_chain("bridge", name);
+}
+
+static int netdev_has_chain(const char *name)
+{
+	return has_chain("netdev", name);
 }
 
 /* .packets of corral0's counter at [a][b][c] (a NULL ends the path), or -1. */
@@ -341,16 +393,51 @@ static int sh(const char *cmd)
 	return status == 0;
 }
 
-static void apply_makes_the_table(void)
+static void apply_makes_both_tables(void)
 {
 	reset();
 	CHECK_EQ(guard_apply(&net, 1), 0);
-	CHECK(table_has_chain("prerouting"));
-	CHECK(table_has_chain("postrouting"));
-	CHECK(!table_has_chain("forward"));
-	CHECK(table_has_chain("corral0/port/vif3.0"));
-	CHECK(table_has_chain("corral0/uplink/out"));
-	CHECK(!table_has_chain("corral0/port/vif5.0"));
+	CHECK(!bridge_has_chain("prerouting"));
+	CHECK(bridge_has_chain("postrouting"));
+	CHECK(!bridge_has_chain("forward"));
+	CHECK(bridge_has_chain("corral0/uplink/out"));
+	CHECK(netdev_has_chain("corral0/port/vif3.0"));
+	CHECK(netdev_has_chain("corral0/port/vif4.0"));
+	CHECK(netdev_has_chain("corral0/uplink/in"));
+	CHECK(!netdev_has_chain("corral0/port/vif5.0"));
+}
+
+/* nft would refuse an ingress chain on a device that is not there, and
+ * with it every network's rules; a port without its tap takes no frames. */
+static void apply_leaves_out_a_member_whose_tap_is_not_there(void)
+{
+	json_t *all;
+
+	reset();
+	members[1].ifname = "vif5.0";
+	CHECK_EQ(guard_apply(&net, 1), 0);
+	CHECK(netdev_has_chain("corral0/port/vif3.0"));
+	CHECK(!netdev_has_chain("corral0/port/vif5.0"));
+	all = guard_counters_json("corral0");
+	CHECK_EQ(json_object_size(json_object_get(all, "ports")), 1);
+	CHECK(json_object_get(json_object_get(all, "ports"), "vif3.0") != NULL);
+	json_decref(all);
+}
+
+static void apply_leaves_out_an_uplink_that_is_not_there(void)
+{
+	json_t *all;
+
+	reset();
+	strcpy(def.uplink, "eth9");
+	CHECK_EQ(guard_apply(&net, 1), 0);
+	CHECK(!netdev_has_chain("corral0/uplink/in"));
+	CHECK(!bridge_has_chain("corral0/uplink/out"));
+	CHECK(!bridge_has_chain("postrouting"));
+	CHECK(netdev_has_chain("corral0/port/vif4.0"));
+	all = guard_counters_json("corral0");
+	CHECK(json_object_get(all, "uplink") == NULL);
+	json_decref(all);
 }
 
 static void counters_report_every_counter_of_the_network(void)
@@ -379,10 +466,6 @@ static void counters_count_drops_and_outlive_a_replacement(void)
 	static const uint8_t spoofed[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x99 };
 
 	reset();
-	CHECK(sh("ip link add corral0 type bridge && ip link set corral0 up && "
-		 "ip link add vif3.0 type veth peer name dom3 && "
-		 "ip link set dom3 address 52:54:00:00:00:03 && "
-		 "ip link set vif3.0 master corral0 && ip link set vif3.0 up && ip link set dom3 up"));
 	CHECK_EQ(guard_apply(&net, 1), 0);
 	CHECK(send_frame("dom3", spoofed) && send_frame("dom3", spoofed));
 	CHECK(send_frame("dom3", mac3));
@@ -392,7 +475,6 @@ static void counters_count_drops_and_outlive_a_replacement(void)
 	CHECK_EQ(packets("ports", "vif3.0", "mac"), 2);
 	CHECK(send_frame("dom3", spoofed));
 	CHECK_EQ(packets("ports", "vif3.0", "mac"), 3);
-	CHECK(sh("ip link del corral0 && ip link del vif3.0"));
 }
 
 static void apply_refuses_a_bad_name_and_keeps_the_old_rules(void)
@@ -401,10 +483,10 @@ static void apply_refuses_a_bad_name_and_keeps_the_old_rules(void)
 	CHECK_EQ(guard_apply(&net, 1), 0);
 	members[1].ifname = "vif 4";
 	CHECK_EQ(guard_apply(&net, 1), -EINVAL);
-	CHECK(table_has_chain("corral0/port/vif4.0"));
+	CHECK(netdev_has_chain("corral0/port/vif4.0"));
 	members[1].ifname = "vif3.0";
 	CHECK_EQ(guard_apply(&net, 1), -EINVAL);
-	CHECK(table_has_chain("corral0/port/vif4.0"));
+	CHECK(netdev_has_chain("corral0/port/vif4.0"));
 }
 
 /* Another program's table of our name, held with `flags owner` (only its
@@ -419,39 +501,43 @@ static void apply_that_nft_refuses_changes_nothing(void)
 	CHECK_EQ(guard_apply(NULL, 0), 0);
 	fputs("add table bridge corral { flags owner; }\nadd chain bridge corral theirs\n", owner);
 	fflush(owner);
-	for (int i = 0; i < 100 && !table_has_chain("theirs"); i++)
+	for (int i = 0; i < 100 && !bridge_has_chain("theirs"); i++)
 		usleep(20000);
 	reset();
 	CHECK_EQ(guard_apply(&net, 1), -EIO);
-	CHECK(table_has_chain("theirs"));
-	CHECK(!table_has_chain("corral0/port/vif3.0"));
+	CHECK(bridge_has_chain("theirs"));
+	CHECK(!netdev_has_chain("corral0/port/vif3.0"));
 	pclose(owner);
 	CHECK_EQ(guard_apply(&net, 1), 0);
-	CHECK(!table_has_chain("theirs"));
+	CHECK(!bridge_has_chain("theirs"));
 }
 
-static void apply_of_no_network_removes_the_table(void)
+static void apply_of_no_network_removes_both_tables(void)
 {
 	reset();
 	CHECK_EQ(guard_apply(&net, 1), 0);
-	CHECK(table_exists());
+	CHECK(nft_ok("list table bridge corral") && nft_ok("list table netdev corral"));
 	CHECK_EQ(guard_apply(NULL, 0), 0);
-	CHECK(!table_exists());
+	CHECK(!nft_ok("list table bridge corral") && !nft_ok("list table netdev corral"));
 	CHECK(guard_counters_json("corral0") == NULL);
 	CHECK_EQ(guard_apply(NULL, 0), 0);
 }
 
-/* Other tables of the family are not ours: neither read nor removed. */
+/* Other tables, and tables of our name in other families, are not ours:
+ * neither read nor removed. */
 static void apply_leaves_other_tables_alone(void)
 {
 	CHECK(sh("nft 'table bridge other { counter corral0/isolation { packets 5 bytes 5; }; }'"));
+	CHECK(sh("nft 'table inet corral { counter corral0/uplink/dhcp_in "
+		 "{ packets 5 bytes 5; }; }'"));
 	reset();
 	CHECK_EQ(guard_apply(&net, 1), 0);
 	CHECK_EQ(guard_apply(&net, 1), 0);
 	CHECK_EQ(packets("isolation", NULL, NULL), 0);
+	CHECK_EQ(packets("uplink", "dhcp_in", NULL), 0);
 	CHECK_EQ(guard_apply(NULL, 0), 0);
-	CHECK(nft_ok("list table bridge other"));
-	CHECK(sh("nft delete table bridge other"));
+	CHECK(nft_ok("list table bridge other") && nft_ok("list table inet corral"));
+	CHECK(sh("nft delete table bridge other && nft delete table inet corral"));
 }
 
 /* A namespace of our own: its nftables ruleset and links are its own. */
@@ -472,12 +558,29 @@ static int enter_private_netns(void)
 	return 0;
 }
 
+/* reset()'s network as links: an ingress chain needs its device. Bridge
+ * corral0 with ports vif3.0 (its far end dom3 has vif3.0's MAC), vif4.0
+ * and uplink eth1, all veths (a kernel need not have dummy links). */
+static void links_of_the_network_are_made(void)
+{
+	CHECK(sh("ip link add corral0 type bridge && ip link set corral0 up && "
+		  "ip link add vif3.0 type veth peer name dom3 && "
+		  "ip link set dom3 address 52:54:00:00:00:03 && "
+		  "ip link add vif4.0 type veth peer name dom4 && "
+		  "ip link add eth1 type veth peer name lan && "
+		  "for l in vif3.0 vif4.0 eth1; do ip link set $l master corral0 up || exit 1; done && "
+		  "ip link set dom3 up && ip link set dom4 up && ip link set lan up"));
+}
+
 int main(void)
 {
 	log_init("test_guard", LOG_LEVEL_SILENT);
-	RUN(ruleset_replaces_the_table_in_one_text);
-	RUN(ruleset_for_no_network_only_removes_the_table);
-	RUN(ruleset_sends_each_port_to_its_chain);
+	RUN(ruleset_replaces_both_tables_in_one_text);
+	RUN(ruleset_for_no_network_only_removes_the_tables);
+	RUN(ruleset_hooks_each_port_at_its_ingress);
+	RUN(ruleset_sends_frames_leaving_by_the_uplink_to_its_chain);
+	RUN(ruleset_sends_frames_by_several_uplinks_through_one_map);
+	RUN(ruleset_puts_each_counter_in_the_table_of_its_rules);
 	RUN(ruleset_holds_a_port_to_its_mac_and_address);
 	RUN(ruleset_checks_no_address_before_the_member_has_one);
 	RUN(ruleset_lets_domains_serve_dhcp_when_the_network_allows);
@@ -494,12 +597,15 @@ int main(void)
 
 	if (!enter_private_netns())
 		return test_done();
-	RUN(apply_makes_the_table);
+	RUN(links_of_the_network_are_made);
+	RUN(apply_makes_both_tables);
+	RUN(apply_leaves_out_a_member_whose_tap_is_not_there);
+	RUN(apply_leaves_out_an_uplink_that_is_not_there);
 	RUN(counters_report_every_counter_of_the_network);
 	RUN(counters_count_drops_and_outlive_a_replacement);
 	RUN(apply_refuses_a_bad_name_and_keeps_the_old_rules);
 	RUN(apply_that_nft_refuses_changes_nothing);
-	RUN(apply_of_no_network_removes_the_table);
+	RUN(apply_of_no_network_removes_both_tables);
 	RUN(apply_leaves_other_tables_alone);
 	return test_done();
 }
