@@ -23,7 +23,7 @@ static const char *const uplink_out_counters[] = { "dhcp_out", "dns_out", "disco
 
 /* The ingress chains' priority: before any other table's ingress chain on
  * the same device, so that a frame we drop costs no one else anything. */
-#define GUARD_INGRESS_PRIORITY "-500"
+#define GUARD_DEVICE_PRIORITY "-500"
 
 /* The ports (as `meta l4proto . th port` set elements) of each protocol
  * keep_inside can name; see enum net_discovery. */
@@ -146,16 +146,10 @@ static void declare_counters(struct ruleset *rs, const char *prefix, const char 
  * them: a counter is an object of the table whose rules use it. */
 static void bridge_counters(struct ruleset *rs, const struct guard_net *gn)
 {
-	char prefix[GUARD_PREFIX_MAX];
-
 	declare_counter(rs, gn->def->name, "isolation");
-	if (!gn->def->uplink[0])
-		return;
-	snprintf(prefix, sizeof(prefix), "%s/uplink", gn->def->name);
-	declare_counters(rs, prefix, uplink_out_counters, ARRAY_SIZE(uplink_out_counters));
 }
 
-/* The counters of one network's ingress rules. */
+/* The counters of one network's ingress and egress rules. */
 static void netdev_counters(struct ruleset *rs, const struct guard_net *gn)
 {
 	const char *net = gn->def->name;
@@ -164,6 +158,7 @@ static void netdev_counters(struct ruleset *rs, const struct guard_net *gn)
 	if (gn->def->uplink[0]) {
 		snprintf(prefix, sizeof(prefix), "%s/uplink", net);
 		declare_counter(rs, prefix, "dhcp_in");
+		declare_counters(rs, prefix, uplink_out_counters, ARRAY_SIZE(uplink_out_counters));
 	}
 	for (size_t i = 0; i < gn->nmembers; i++) {
 		if (!gn->members[i].ifname)
@@ -189,13 +184,14 @@ static void port_address_rules(FILE *f, const char *chain, struct in_addr addr)
 	fprintf(f, "\t\tip saddr != %s counter name %s/ip drop\n", ip, chain);
 }
 
-/* A base chain on `dev`'s ingress: the frames that come in by that device
- * alone, found by the kernel's hook list for the device rather than by a
- * lookup of ours, which cost every bridged frame as much as its rules. */
-static void ingress_chain_start(FILE *f, const char *chain, const char *dev)
+/* A base chain on `dev`'s ingress or egress: the frames that come in (or
+ * leave) by that device alone, found by the kernel's hook list for the
+ * device rather than by a lookup of ours, which cost every bridged frame as
+ * much as its rules. */
+static void device_chain_start(FILE *f, const char *chain, const char *hook, const char *dev)
 {
-	fprintf(f, "\tchain %s {\n\t\ttype filter hook ingress device \"%s\" priority "
-		GUARD_INGRESS_PRIORITY "; policy accept;\n", chain, dev);
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook %s device \"%s\" priority "
+		GUARD_DEVICE_PRIORITY "; policy accept;\n", chain, hook, dev);
 }
 
 /* Frames from a domain: what it may send. Its rules use no anonymous sets
@@ -208,7 +204,7 @@ static void port_chain(FILE *f, const struct net_def *def, const struct net_memb
 
 	snprintf(chain, sizeof(chain), "%s/port/%s", def->name, m->ifname);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]);
-	ingress_chain_start(f, chain, m->ifname);
+	device_chain_start(f, chain, "ingress", m->ifname);
 	/* A tagged frame would reach whatever VLAN the uplink's segment
 	 * gives that tag, past rules written for the untagged network. */
 	fprintf(f, "\t\tether type 8021q counter name %s/vlan drop\n", chain);
@@ -232,7 +228,7 @@ static void uplink_in_chain(FILE *f, const struct net_def *def)
 	char chain[GUARD_PREFIX_MAX];
 
 	snprintf(chain, sizeof(chain), "%s/uplink/in", def->name);
-	ingress_chain_start(f, chain, def->uplink);
+	device_chain_start(f, chain, "ingress", def->uplink);
 	fprintf(f, "\t\tudp dport { 67, 68, 546, 547 } counter name %s/uplink/dhcp_in drop\n",
 		def->name);
 	fputs("\t}\n", f);
@@ -260,13 +256,15 @@ static void discovery_rules(FILE *f, const struct net_def *def)
 			directions[i], elements, def->name);
 }
 
-/* Frames leaving by the uplink, forwarded or the host's own. */
+/* Frames leaving by the uplink, forwarded or the host's own: its egress
+ * sees both, and no other frame pays for these rules. */
 static void uplink_out_chain(FILE *f, const struct net_def *def)
 {
-	char host[INET_ADDRSTRLEN];
+	char host[INET_ADDRSTRLEN], chain[GUARD_PREFIX_MAX];
 
 	inet_ntop(AF_INET, &def->address, host, sizeof(host));
-	fprintf(f, "\tchain %s/uplink/out {\n", def->name);
+	snprintf(chain, sizeof(chain), "%s/uplink/out", def->name);
+	device_chain_start(f, chain, "egress", def->uplink);
 	fprintf(f, "\t\tudp dport { 67, 68, 546, 547 } counter name %s/uplink/dhcp_out drop\n",
 		def->name);
 	/* dnsmasq answers on the bridge, which the uplink's LAN shares. */
@@ -276,14 +274,16 @@ static void uplink_out_chain(FILE *f, const struct net_def *def)
 	fputs("\t}\n", f);
 }
 
-/* One network's ingress chains: its ports' and its uplink's. */
-static void ingress_chains(FILE *f, const struct guard_net *gn)
+/* One network's device chains: its ports' and its uplink's. */
+static void device_chains(FILE *f, const struct guard_net *gn)
 {
 	for (size_t i = 0; i < gn->nmembers; i++)
 		if (gn->members[i].ifname)
 			port_chain(f, gn->def, &gn->members[i]);
-	if (gn->def->uplink[0])
+	if (gn->def->uplink[0]) {
 		uplink_in_chain(f, gn->def);
+		uplink_out_chain(f, gn->def);
+	}
 }
 
 /* A hook has a cost for every frame even with no rules in it: base chains
@@ -292,44 +292,6 @@ static void base_chain_start(FILE *f, const char *hook)
 {
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy accept;\n", hook,
 		hook);
-}
-
-static size_t count_uplinks(const struct guard_net *nets, size_t n)
-{
-	size_t uplinks = 0;
-
-	for (size_t i = 0; i < n; i++)
-		uplinks += nets[i].def->uplink[0] != '\0';
-	return uplinks;
-}
-
-/* Sends each frame leaving by an uplink to its network's chain.
- * Postrouting rather than forward: it also sees the host's own frames. The
- * hook sees every bridged frame, so its test is the cheapest there is for
- * the common case of one uplink: one name compared, which costs less than
- * a map lookup; with several, one lookup however many there are. */
-static void postrouting_chain(FILE *f, const struct guard_net *nets, size_t n)
-{
-	size_t uplinks = count_uplinks(nets, n);
-
-	if (!uplinks)
-		return;
-	base_chain_start(f, "postrouting");
-	if (uplinks > 1)
-		fputs("\t\toifname vmap {\n", f);
-	for (size_t i = 0; i < n; i++) {
-		const struct net_def *def = nets[i].def;
-
-		if (!def->uplink[0])
-			continue;
-		if (uplinks > 1)
-			fprintf(f, "\t\t\t\"%s\" : jump %s/uplink/out,\n", def->uplink, def->name);
-		else
-			fprintf(f, "\t\toifname \"%s\" jump %s/uplink/out\n", def->uplink, def->name);
-	}
-	if (uplinks > 1)
-		fputs("\t\t}\n", f);
-	fputs("\t}\n", f);
 }
 
 static void port_set(FILE *f, const struct guard_net *gn)
@@ -374,30 +336,24 @@ static void forward_chain(FILE *f, const struct guard_net *nets, size_t n)
 	fputs("\t}\n", f);
 }
 
-/* What leaves by the uplinks, and isolation. */
+/* Isolation: what passes between the ports of a bridge. */
 static void bridge_table(struct ruleset *rs, const struct guard_net *nets, size_t n)
 {
-	FILE *f = rs->f;
-
-	fputs("table bridge " GUARD_TABLE " {\n", f);
+	fputs("table bridge " GUARD_TABLE " {\n", rs->f);
 	for (size_t i = 0; i < n; i++)
 		bridge_counters(rs, &nets[i]);
-	for (size_t i = 0; i < n; i++)
-		if (nets[i].def->uplink[0])
-			uplink_out_chain(f, nets[i].def);
-	postrouting_chain(f, nets, n);
-	forward_chain(f, nets, n);
-	fputs("}\n", f);
+	forward_chain(rs->f, nets, n);
+	fputs("}\n", rs->f);
 }
 
-/* What comes in by the ports and the uplinks. */
+/* What comes in by the ports and the uplinks, and what leaves by the uplinks. */
 static void netdev_table(struct ruleset *rs, const struct guard_net *nets, size_t n)
 {
 	fputs("table netdev " GUARD_TABLE " {\n", rs->f);
 	for (size_t i = 0; i < n; i++)
 		netdev_counters(rs, &nets[i]);
 	for (size_t i = 0; i < n; i++)
-		ingress_chains(rs->f, &nets[i]);
+		device_chains(rs->f, &nets[i]);
 	fputs("}\n", rs->f);
 }
 

@@ -2,12 +2,12 @@
  * The L2 guard: nftables rules (libnftables) that keep a managed network's
  * DHCP, DNS and discovery traffic inside and its domains honest. They live
  * in two tables that hold every managed network's rules and nothing else:
- * "netdev corral" for what comes in by a port (a base chain on the ingress
- * of each domain's tap and of each uplink) and "bridge corral" for what
- * leaves by an uplink and for isolation. guard_apply() replaces both as a
- * whole in one transaction, so a half-applied rule set is never seen.
- * corrald calls it whenever a network, a member's tap or a member's address
- * changes, with every managed network at once.
+ * "netdev corral" for what comes in by a port and leaves by an uplink (a
+ * base chain on the ingress of each domain's tap and of each uplink, and
+ * on each uplink's egress) and "bridge corral" for isolation. guard_apply()
+ * replaces both as a whole in one transaction, so a half-applied rule set
+ * is never seen. corrald calls it whenever a network, a member's tap or a
+ * member's address changes, with every managed network at once.
  *
  * For each network:
  *  - its uplink port: DHCP (UDP 67/68, DHCPv6 546/547) neither leaves nor
@@ -20,21 +20,23 @@
  *    DHCP server answers unless the network allows domains to serve DHCP;
  *  - isolated networks: nothing passes from one domain port to another.
  * The cost per frame does not grow with the number of domains: a frame
- * meets only the ingress chain of the device it came in by (the kernel
- * keeps each device's hooks apart), and bridged frames one postrouting test
- * for the uplinks.
+ * meets only the chains of the devices it comes in and goes out by (the
+ * kernel keeps each device's hooks apart); with isolation, a bridged frame
+ * also meets one forward rule per isolated network.
  *
  * Every drop is counted in a named counter, which survives a replacement of
  * the tables (its values are carried into the new ones). A counter is in
- * the table whose rules feed it: isolation and the uplink's dhcp_out,
- * dns_out and discovery_out in bridge corral, the others in netdev corral. Names are paths
+ * the table whose rules feed it: isolation in bridge corral, the others in
+ * netdev corral. Names are paths
  * under the network's name, with '/' between the parts because no interface
  * name can hold one, so a name always splits one way:
  *   NET/isolation
  *   NET/uplink/{dhcp_in,dhcp_out,dns_out,discovery_out}
  *   NET/port/IFNAME/{vlan,mac,arp,ip,dhcp_server}
  * The rules that feed them are in chains NET/port/IFNAME and NET/uplink/in
- * (netdev, hooked at their device's ingress) and NET/uplink/out (bridge). Every counter of a network and of each of its ports
+ * (netdev, at their device's ingress), NET/uplink/out (netdev, at the
+ * uplink's egress) and forward (bridge). Every counter of a network and of
+ * each of its ports
  * exists, at 0 if its rule does not apply (say "ip" before the member has
  * an address), so that `corral network show` always has the same shape.
  */

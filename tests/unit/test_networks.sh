@@ -106,7 +106,7 @@ EOF
 check "corral network create" cr network create "$dir/net.cfg"
 check "the bridge is up with the host's address" sh -c "ip netns exec $host ip -4 -o addr show dev corral0 | grep -q 'inet 192.168.42.18/24'"
 check "the uplink is its port" sh -c "ip netns exec $host ip -o link show uplink0 | grep -q 'master corral0'"
-check "corral's table is in place" in_ns "$host" nft list table bridge corral
+check "corral's tables are in place" sh -c "ip netns exec $host nft list table netdev corral | grep -q 'hook egress device \"uplink0\"' && ip netns exec $host nft list table bridge corral >/dev/null"
 listed() { cr network list | grep -q '^corral0 .*192.168.42.18/24 .*example.com .*uplink0'; }
 check "corral network list shows it" listed
 cr network create "$dir/net.cfg" 2>"$dir/again.err"
@@ -120,7 +120,7 @@ kill -TERM $corrald_pid; wait $corrald_pid
 start_corrald
 check "a new corrald lists the network" listed
 check "and adopts its dnsmasq" sh -c "ip netns exec $host '$corral' --socket '$dir/run/corral.sock' network show --json corral0 | grep -q '\"dnsmasq_pid\": $dnsmasq_pid,'"
-check "and keeps its rules" in_ns "$host" nft list table bridge corral
+check "and keeps its rules" sh -c "ip netns exec $host nft list table netdev corral | grep -q 'hook ingress device \"uplink0\"'"
 
 # ---- Domains ------------------------------------------------------------
 : >"$dir/vmlinuz"
@@ -235,7 +235,7 @@ dnsmasq_pid=$(cat "$dir/run/net/corral0/dnsmasq.pid" 2>/dev/null)
 check "corral network destroy" cr network destroy corral0
 check "the bridge is gone" sh -c "! ip netns exec $host ip link show corral0 2>/dev/null"
 check "the uplink is free again" sh -c "ip netns exec $host ip -o link show uplink0 | grep -qv master"
-check "corral's table is gone" sh -c "! ip netns exec $host nft list table bridge corral 2>/dev/null"
+check "corral's tables are gone" sh -c "! ip netns exec $host nft list table bridge corral 2>/dev/null && ! ip netns exec $host nft list table netdev corral 2>/dev/null"
 check "dnsmasq is gone" sh -c "[ -n '$dnsmasq_pid' ] && ! kill -0 '$dnsmasq_pid' 2>/dev/null"
 check "the definition is gone" [ ! -e "$dir/state/networks/corral0.cfg" ]
 
