@@ -137,15 +137,24 @@ static void ruleset_holds_a_port_to_its_mac_and_address(void)
 	reset();
 	CHECK_EQ(ruleset(NULL, 0), 0);
 	CHECK(has("\t\ttype filter hook ingress device \"vif3.0\" priority -500; policy accept;\n"
+		  "\t\tether saddr != 52:54:00:00:00:03 counter name corral0/port/vif3.0/mac drop\n"
+		  "\t\tether type ip goto corral0/port/vif3.0/ip\n"
+		  "\t\tether type arp goto corral0/port/vif3.0/arp\n"
+		  "\t\tether type ip6 goto corral0/port/vif3.0/ip6\n"
 		  "\t\tether type 8021q counter name corral0/port/vif3.0/vlan drop\n"
 		  "\t\tether type 8021ad counter name corral0/port/vif3.0/vlan drop\n"
-		  "\t\tether saddr != 52:54:00:00:00:03 counter name corral0/port/vif3.0/mac drop\n"
-		  "\t\tarp saddr ether != 52:54:00:00:00:03 counter name corral0/port/vif3.0/arp drop\n"
-		  "\t\tarp saddr ip != 0.0.0.0 arp saddr ip != 192.168.42.103 "
-		  "counter name corral0/port/vif3.0/arp drop\n"
+		  "\t}\n"
+		  "\tchain corral0/port/vif3.0/ip {\n"
 		  "\t\tip saddr 0.0.0.0 udp sport 68 udp dport 67 return\n"
 		  "\t\tip saddr != 192.168.42.103 counter name corral0/port/vif3.0/ip drop\n"
 		  "\t\tudp sport 67 counter name corral0/port/vif3.0/dhcp_server drop\n"
+		  "\t}\n"
+		  "\tchain corral0/port/vif3.0/arp {\n"
+		  "\t\tarp saddr ether != 52:54:00:00:00:03 counter name corral0/port/vif3.0/arp drop\n"
+		  "\t\tarp saddr ip != 0.0.0.0 arp saddr ip != 192.168.42.103 "
+		  "counter name corral0/port/vif3.0/arp drop\n"
+		  "\t}\n"
+		  "\tchain corral0/port/vif3.0/ip6 {\n"
 		  "\t\tudp sport 547 counter name corral0/port/vif3.0/dhcp_server drop\n"
 		  "\t}\n"));
 }
@@ -154,9 +163,12 @@ static void ruleset_checks_no_address_before_the_member_has_one(void)
 {
 	reset();
 	CHECK_EQ(ruleset(NULL, 0), 0);
-	CHECK(has("\t\tether saddr != 52:54:00:00:00:04 counter name corral0/port/vif4.0/mac drop\n"
+	CHECK(has("\tchain corral0/port/vif4.0/ip {\n"
+		  "\t\tudp sport 67 counter name corral0/port/vif4.0/dhcp_server drop\n"
+		  "\t}\n"
+		  "\tchain corral0/port/vif4.0/arp {\n"
 		  "\t\tarp saddr ether != 52:54:00:00:00:04 counter name corral0/port/vif4.0/arp drop\n"
-		  "\t\tudp sport 67 counter name corral0/port/vif4.0/dhcp_server drop\n"));
+		  "\t}\n"));
 	/* ...but its counter is there, for when it has one. */
 	CHECK(has("\tcounter corral0/port/vif4.0/ip { packets 0 bytes 0 }\n"));
 }
